@@ -1,0 +1,33 @@
+// auditship check -c FILE: validates a config and prints the effective config.
+#include <cstdio>
+
+#include "auditship/cli/commands.h"
+#include "auditship/cli/options.h"
+#include "auditship/config/config.h"
+
+namespace auditship::cli {
+
+int check_command(const Args& args) {
+  Options opts(args, "auditship check -c FILE [--reference]",
+               {{"config", 'c', true, "config file to validate"},
+                {"reference", 0, false, "print the configuration reference (Markdown) and exit"}});
+  if (opts.exit_code()) return *opts.exit_code();
+  if (opts.has("reference")) {
+    std::fputs(config::reference_markdown().c_str(), stdout);
+    return 0;
+  }
+  if (!opts.has("config")) {
+    std::fprintf(stderr, "error: -c FILE is required\n");
+    return 2;
+  }
+  auto loaded = config::load(opts.get("config"));
+  if (!loaded) {
+    std::fprintf(stderr, "%s\n", loaded.error().c_str());
+    return 1;
+  }
+  std::fputs(config::to_yaml(*loaded).c_str(), stdout);
+  std::fprintf(stderr, "%s: ok\n", opts.get("config").c_str());
+  return 0;
+}
+
+}  // namespace auditship::cli

@@ -1,0 +1,54 @@
+#include "auditship/cli/commands.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace auditship::cli {
+namespace {
+
+struct Command {
+  const char* name;
+  int (*fn)(const Args&);
+  const char* summary;
+};
+
+int version_command(const Args&) {
+  std::printf("auditship %s\n", AUDITSHIP_VERSION);
+  return 0;
+}
+
+constexpr Command kCommands[] = {
+    {"run", run_command, "follow audit files and ship them (the daemon, in the foreground)"},
+    {"check", check_command, "validate a config file and print the effective config"},
+    {"redact", redact_command, "redact JSON lines from stdin to stdout with the configured detectors"},
+    {"version", version_command, "print the version"},
+};
+
+void usage(std::FILE* out) {
+  std::fprintf(out, "usage: auditship <command> [options]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out, "\nRun 'auditship <command> --help' for a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(stdout);
+    return 0;
+  }
+  if (name == "--version") name = "version";
+  Args args(argv + 2, argv + argc);
+  for (const auto& c : kCommands)
+    if (name == c.name) return c.fn(args);
+  std::fprintf(stderr, "auditship: unknown command '%s'\n\n", name.c_str());
+  usage(stderr);
+  return 2;
+}
+
+}  // namespace auditship::cli

@@ -1,0 +1,157 @@
+#include "auditship/config/schema.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+
+namespace auditship::config {
+
+std::string Problem::to_string(const std::string& file) const {
+  std::string out = file;
+  if (line > 0) out += ":" + std::to_string(line);
+  out += ": ";
+  if (!path.empty()) out += path + ": ";
+  out += message;
+  return out;
+}
+
+Reader::Reader(YAML::Node node, std::string path, std::vector<Problem>& problems, std::map<std::string, int>& lines)
+    : node_(std::move(node)), path_(std::move(path)), problems_(problems), lines_(lines) {
+  if (node_ && !path_.empty()) lines_[path_] = node_.Mark().line + 1;
+}
+
+YAML::Node Reader::take(const char* key) {
+  claimed_.emplace_back(key);
+  if (!node_ || !node_.IsMap()) return YAML::Node();
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == key) {
+      lines_[join(key)] = it->first.Mark().line + 1;
+      return it->second;
+    }
+  }
+  return YAML::Node();
+}
+
+void Reader::finish() {
+  if (!node_ || !node_.IsMap()) return;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
+    if (std::find(claimed_.begin(), claimed_.end(), key) != claimed_.end()) continue;
+    std::string where = path_.empty() ? "at the top level" : "in '" + path_ + "'";
+    std::string known;
+    for (const auto& k : claimed_) known += (known.empty() ? "" : ", ") + k;
+    problems_.push_back({it->first.Mark().line + 1, path_.empty() ? key : path_ + "." + key,
+                         "unknown key '" + key + "' " + where + " (known: " + known + ")"});
+  }
+}
+
+void Reader::problem(const YAML::Node& at, const std::string& path, const std::string& message) {
+  problems_.push_back({at.Mark().line + 1, path, message});
+}
+
+namespace {
+std::string shown(const YAML::Node& n) {
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a map";
+  return "nothing";
+}
+}  // namespace
+
+void Reader::read_value(const YAML::Node& n, const std::string& p, std::string& v) {
+  if (!n.IsScalar()) return problem(n, p, "expected a string, got " + shown(n));
+  v = n.Scalar();
+}
+
+void Reader::read_value(const YAML::Node& n, const std::string& p, bool& v) {
+  const std::string s = n.IsScalar() ? n.Scalar() : "";
+  if (s == "true" || s == "yes" || s == "on") v = true;
+  else if (s == "false" || s == "no" || s == "off") v = false;
+  else problem(n, p, "expected true or false, got " + shown(n));
+}
+
+void Reader::read_value(const YAML::Node& n, const std::string& p, Duration& v) {
+  auto d = n.IsScalar() ? parse_duration(n.Scalar()) : std::nullopt;
+  if (!d) return problem(n, p, "expected a duration with a unit (e.g. 500ms, 1s, 2m), got " + shown(n));
+  v = *d;
+}
+
+void Reader::read_value(const YAML::Node& n, const std::string& p, Bytes& v) {
+  auto b = n.IsScalar() ? parse_bytes(n.Scalar()) : std::nullopt;
+  if (!b) return problem(n, p, "expected a size in bytes (e.g. 1048576, 512KiB, 64MiB), got " + shown(n));
+  v = *b;
+}
+
+void Reader::read_value(const YAML::Node& n, const std::string& p, double& v) {
+  const std::string s = n.IsScalar() ? n.Scalar() : "";
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size())
+    return problem(n, p, "expected a number, got " + shown(n));
+  v = d;
+}
+
+bool Reader::read_integer(const YAML::Node& n, const std::string& p, std::int64_t& out, bool allow_negative) {
+  const std::string s = n.IsScalar() ? n.Scalar() : "";
+  std::int64_t d = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || (!allow_negative && d < 0)) {
+    problem(n, p, std::string("expected ") + (allow_negative ? "an integer" : "a non-negative integer") +
+                      ", got " + shown(n));
+    return false;
+  }
+  out = d;
+  return true;
+}
+
+void Reader::read_value(const YAML::Node& n, const std::string& p, std::vector<std::string>& v) {
+  if (n.IsScalar()) {  // a single string is accepted as a one-element list
+    v = {n.Scalar()};
+    return;
+  }
+  if (!n.IsSequence()) return problem(n, p, "expected a list of strings, got " + shown(n));
+  v.clear();
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (!n[i].IsScalar()) {
+      problem(n[i], p + "[" + std::to_string(i) + "]", "expected a string, got " + shown(n[i]));
+      continue;
+    }
+    v.push_back(n[i].Scalar());
+  }
+}
+
+void Reader::read_value(const YAML::Node& n, const std::string& p, std::map<std::string, std::string>& v) {
+  if (!n.IsMap()) return problem(n, p, "expected a map of strings, got " + shown(n));
+  v.clear();
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (!it->first.IsScalar() || !it->second.IsScalar()) {
+      problem(it->first, p, "expected 'key: value' with plain values, got " + shown(it->second));
+      continue;
+    }
+    v[it->first.Scalar()] = it->second.Scalar();
+  }
+}
+
+std::string Documenter::default_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+std::string Documenter::default_text(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out + "]";
+}
+
+std::string Documenter::default_text(const std::map<std::string, std::string>& v) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [k, s] : v) {
+    out += (first ? "" : ", ") + k + ": " + s;
+    first = false;
+  }
+  return out + "}";
+}
+
+}  // namespace auditship::config

@@ -1,0 +1,60 @@
+#pragma once
+// Persists, per followed file, the committed offset: the end of the longest prefix of its
+// records that the sink has acknowledged. The file is state_dir/checkpoints.json, written as
+// temp file → fsync → rename → fsync(dir), so a crash leaves either the old or the new one.
+// Thread-safe: the tailer looks up, the delivery tracker updates, the pipeline persists.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "auditship/common/result.h"
+#include "auditship/pipeline/batch.h"
+
+namespace auditship::checkpoint {
+
+struct Checkpoint {
+  std::uint64_t dev = 0, ino = 0;
+  std::uint64_t fingerprint = 0;
+  std::uint32_t fingerprint_bytes = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t source_id = 0;  // in-process only: the newest generation of a file wins
+  std::string path;
+};
+
+class CheckpointStore;
+using CheckpointStorePtr = std::unique_ptr<CheckpointStore>;
+
+class CheckpointStore {
+ public:
+  static constexpr const char* kFileName = "checkpoints.json";
+
+  // Creates state_dir if needed and loads the checkpoint file. A file that cannot be parsed is
+  // an error naming it (the agent refuses to start rather than re-read everything silently).
+  [[nodiscard]] static Result<CheckpointStorePtr> open(const std::string& state_dir);
+
+  // The committed position of the file with this device and inode, if any.
+  [[nodiscard]] std::optional<Checkpoint> find(std::uint64_t dev, std::uint64_t ino) const;
+  // Records that `source` is committed up to `offset` (monotonic per source).
+  void update(const SourceFile& source, std::uint64_t offset);
+  // Writes the file if anything changed since the last write. Entries whose file no longer
+  // exists (by device+inode+fingerprint) are pruned once they are older than `prune_after`.
+  Status persist();
+
+  [[nodiscard]] std::string path() const { return file_; }
+  [[nodiscard]] std::map<std::pair<std::uint64_t, std::uint64_t>, Checkpoint> snapshot() const;
+
+ private:
+  explicit CheckpointStore(std::string dir);
+  Status load();
+
+  std::string dir_, file_;
+  mutable std::mutex mu_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, Checkpoint> entries_;  // by (dev, ino)
+  bool dirty_ = false;
+  std::uint64_t writes_ = 0;
+};
+
+}  // namespace auditship::checkpoint

@@ -1,0 +1,107 @@
+#pragma once
+// The agent's configuration: one YAML file, read by `load()`, validated whole.
+#include <string>
+#include <vector>
+
+#include "auditship/common/result.h"
+#include "auditship/config/checker.h"
+#include "auditship/config/schema.h"
+#include "auditship/enrich/enrich_config.h"
+#include "auditship/redact/redact_config.h"
+
+namespace auditship::config {
+
+struct SourceConfig {
+  std::string path;                  // a glob
+  std::vector<std::string> exclude;  // globs matched against the file name and the full path
+  std::string read_from = "beginning";
+  template <class V>
+  void visit(V& v) {
+    v.field("path", path, "Glob of audit files to follow");
+    v.field("exclude", exclude, "Globs of files to skip (matched against the name and the full path)");
+    v.field("read_from", read_from, "Where to start in a file with no checkpoint: beginning or end");
+  }
+};
+
+struct PipelineConfig {
+  Bytes max_in_flight_bytes = 32u << 20;
+  Bytes read_chunk_bytes = 256u << 10;
+  Duration checkpoint_interval{1000};
+  Duration rescan_interval{1000};
+  Duration shutdown_timeout{30000};
+  template <class V>
+  void visit(V& v) {
+    v.field("max_in_flight_bytes", max_in_flight_bytes,
+            "Memory bound for records read but not yet acknowledged; reading pauses above it");
+    v.field("read_chunk_bytes", read_chunk_bytes, "Bytes read from a file per batch");
+    v.field("checkpoint_interval", checkpoint_interval, "How often committed offsets are persisted");
+    v.field("rescan_interval", rescan_interval, "How often globs are re-expanded and files polled");
+    v.field("shutdown_timeout", shutdown_timeout, "How long SIGTERM waits for Kafka acknowledgements");
+  }
+};
+
+struct KafkaConfig {
+  std::string brokers;
+  std::string topic = "openrouter-audit";
+  std::string dead_letter_topic = "openrouter-audit-dlq";
+  std::string key_field = "generation_id";
+  std::map<std::string, std::string> properties;
+  int embedded_partitions = 4;
+  template <class V>
+  void visit(V& v) {
+    v.field("brokers", brokers, "Bootstrap servers, or `embedded` for an in-process mock cluster (demo/tests)");
+    v.field("topic", topic, "Topic for audit records");
+    v.field("dead_letter_topic", dead_letter_topic, "Topic for records that could not be parsed or shipped");
+    v.field("key_field", key_field, "Top-level record field used as the message key");
+    v.field("properties", properties, "librdkafka properties passed through (TLS, SASL, linger.ms, ...)");
+    v.field("embedded_partitions", embedded_partitions, "Partitions per topic of the embedded broker");
+  }
+};
+
+struct LogConfig {
+  std::string level = "info";
+  template <class V>
+  void visit(V& v) {
+    v.field("level", level, "Agent log level: debug, info, warn, error");
+  }
+};
+
+struct Config {
+  std::vector<SourceConfig> sources;
+  std::string state_dir = "/var/lib/auditship";
+  Bytes max_line_bytes = 1u << 20;
+  PipelineConfig pipeline;
+  KafkaConfig kafka;
+  redact::RedactConfig redact;
+  enrich::EnrichConfig enrich;
+  LogConfig log;
+
+  template <class V>
+  void visit(V& v) {
+    v.list("sources", sources, "Files to follow");
+    v.field("state_dir", state_dir, "Directory for checkpoints (must be writable)");
+    v.field("max_line_bytes", max_line_bytes, "Longer lines are dead-lettered with a preview");
+    v.section("pipeline", pipeline, "Batching, memory bound and timings");
+    v.section("kafka", kafka, "Kafka sink");
+    v.section("redact", redact, "PII and secret redaction");
+    v.section("enrich", enrich, "Exact cost from OpenRouter's generation endpoint");
+    v.section("log", log, "The agent's own log");
+  }
+  void validate(Checker& check) const;
+};
+
+struct LoadOptions {
+  bool check_state_dir = true;  // `check` and `run` verify state_dir is usable
+};
+
+// Reads, parses and validates a config file. On failure the error lists every problem, one
+// per line, each as "FILE:LINE: key.path: what is wrong".
+Result<Config> load(const std::string& file, const LoadOptions& options = {});
+Result<Config> load_string(const std::string& yaml, const std::string& name, const LoadOptions& options = {});
+
+// The effective config as YAML (defaults filled in), for `auditship check`.
+std::string to_yaml(Config& config);
+// The configuration reference as a Markdown table.
+std::string reference_markdown();
+
+}  // namespace auditship::config

@@ -1,0 +1,47 @@
+#pragma once
+// Configuration of the Redact stage (`redact:` in YAML).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "auditship/config/checker.h"
+#include "auditship/config/schema.h"
+
+namespace auditship::redact {
+
+struct CustomDetectorConfig {
+  std::string name;
+  std::string pattern;
+  std::string replacement;
+  std::string validator = "none";
+  template <class V>
+  void visit(V& v) {
+    v.field("name", name, "Detector name (used in metrics and the replacement default)");
+    v.field("pattern", pattern, "Hyperscan regular expression");
+    v.field("replacement", replacement, "Text that replaces a match");
+    v.field("validator", validator, "Check applied to candidates: none, luhn, mod97, ssn");
+  }
+};
+
+struct RedactConfig {
+  bool enabled = true;
+  std::vector<std::string> disable;
+  std::vector<CustomDetectorConfig> custom;
+  std::map<std::string, std::string> fields;
+  bool scan_keys = false;
+  std::string hash_key_env;
+  std::string hash_key_file;
+  template <class V>
+  void visit(V& v) {
+    v.field("enabled", enabled, "Redact PII and secrets in JSON string values");
+    v.field("disable", disable, "Built-in detectors to turn off");
+    v.list("custom", custom, "Extra detectors");
+    v.field("fields", fields, "Per-field policy by dotted path: redact, keep, drop, hash");
+    v.field("scan_keys", scan_keys, "Also scan and rewrite object keys");
+    v.field("hash_key_env", hash_key_env, "Env var holding the HMAC key for `hash` fields");
+    v.field("hash_key_file", hash_key_file, "File holding the HMAC key for `hash` fields");
+  }
+  void validate(config::Checker& check) const;
+};
+
+}  // namespace auditship::redact
