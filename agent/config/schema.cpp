@@ -17,23 +17,23 @@ std::string Problem::to_string(const std::string& file) const {
 
 Reader::Reader(YAML::Node node, std::string path, std::vector<Problem>& problems, std::map<std::string, int>& lines)
     : node_(std::move(node)), path_(std::move(path)), problems_(problems), lines_(lines) {
-  if (node_ && !path_.empty()) lines_[path_] = node_.Mark().line + 1;
+  if (!path_.empty()) lines_[path_] = node_.Mark().line + 1;
 }
 
-YAML::Node Reader::take(const char* key) {
+std::optional<YAML::Node> Reader::take(const char* key) {
   claimed_.emplace_back(key);
-  if (!node_ || !node_.IsMap()) return YAML::Node();
+  if (!node_.IsMap()) return std::nullopt;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     if (it->first.IsScalar() && it->first.Scalar() == key) {
       lines_[join(key)] = it->first.Mark().line + 1;
       return it->second;
     }
   }
-  return YAML::Node();
+  return std::nullopt;
 }
 
 void Reader::finish() {
-  if (!node_ || !node_.IsMap()) return;
+  if (!node_.IsMap()) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
     if (std::find(claimed_.begin(), claimed_.end(), key) != claimed_.end()) continue;

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -49,23 +50,24 @@ class Reader {
 
   template <class T>
   void field(const char* key, T& value, const char* /*doc*/) {
-    YAML::Node child = take(key);
+    auto child = take(key);
     if (!child) return;
-    read_value(child, join(key), value);
+    read_value(*child, join(key), value);
   }
   template <class T>
   void section(const char* key, T& value, const char* /*doc*/) {
-    YAML::Node child = take(key);
-    if (!child || child.IsNull()) return;
-    if (!child.IsMap()) return problem(child, join(key), "expected a map of options");
-    Reader sub(child, join(key), problems_, lines_);
+    auto child = take(key);
+    if (!child || child->IsNull()) return;
+    if (!child->IsMap()) return problem(*child, join(key), "expected a map of options");
+    Reader sub(*child, join(key), problems_, lines_);
     value.visit(sub);
     sub.finish();
   }
   template <class T>
   void list(const char* key, std::vector<T>& values, const char* /*doc*/) {
-    YAML::Node child = take(key);
-    if (!child || child.IsNull()) return;
+    auto found = take(key);
+    if (!found || found->IsNull()) return;
+    const YAML::Node& child = *found;
     if (!child.IsSequence()) return problem(child, join(key), "expected a list");
     values.clear();
     for (std::size_t i = 0; i < child.size(); ++i) {
@@ -85,7 +87,7 @@ class Reader {
   void finish();
 
  private:
-  YAML::Node take(const char* key);
+  std::optional<YAML::Node> take(const char* key);
   std::string join(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
   void problem(const YAML::Node& at, const std::string& path, const std::string& message);
 
