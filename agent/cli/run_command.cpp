@@ -1,18 +1,79 @@
 // auditship run -c FILE: the daemon, in the foreground.
+#include <csignal>
 #include <cstdio>
 
 #include "auditship/cli/commands.h"
 #include "auditship/cli/options.h"
+#include "auditship/common/log.h"
+#include "auditship/config/config.h"
+#include "auditship/pipeline/pipeline.h"
+#include "auditship/sink/topic_reader.h"
 
 namespace auditship::cli {
+namespace {
+
+std::atomic<int> g_stop{0};
+static_assert(std::atomic<int>::is_always_lock_free, "written from a signal handler");
+
+extern "C" void on_stop_signal(int sig) { g_stop.store(sig); }
+
+// For the demo: what the embedded broker holds, so a newcomer sees what was shipped.
+void show_shipped(const std::string& bootstrap, const config::KafkaConfig& kafka, std::size_t show) {
+  for (const std::string& topic : {kafka.topic, kafka.dead_letter_topic}) {
+    auto reader = sink::TopicReader::open(bootstrap, topic);
+    if (!reader) {
+      std::fprintf(stderr, "cannot read back topic %s: %s\n", topic.c_str(), reader.error().c_str());
+      continue;
+    }
+    std::size_t count = 0;
+    std::string shown;
+    while ((*reader)->poll(std::chrono::milliseconds(500), [&](const sink::ConsumedMessage& m) {
+      if (count++ < show) {
+        shown += "  [" + std::string(m.key) + "] " + std::string(m.value) + "\n";
+      }
+    }) > 0) {}
+    std::printf("== topic %s: %zu messages%s\n%s", topic.c_str(), count,
+                count > show && show ? (", first " + std::to_string(show)).c_str() : "", shown.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
 
 int run_command(const Args& args) {
-  Options opts(args, "auditship run -c FILE [--once]",
+  Options opts(args, "auditship run -c FILE [--once] [--show N]",
                {{"config", 'c', true, "config file"},
-                {"once", 0, false, "exit once every file is shipped to its end and acknowledged"}});
+                {"once", 0, false, "exit once every file is shipped to its end and acknowledged"},
+                {"show", 0, true, "with kafka.brokers=embedded: print the first N shipped messages at exit"}});
   if (opts.exit_code()) return *opts.exit_code();
-  std::fprintf(stderr, "run: not implemented yet\n");
-  return 1;
+  if (!opts.has("config")) {
+    std::fprintf(stderr, "error: -c FILE is required (see 'auditship run --help')\n");
+    return 2;
+  }
+  auto loaded = config::load(opts.get("config"));
+  if (!loaded) {
+    std::fprintf(stderr, "%s\n", loaded.error().c_str());
+    return 1;
+  }
+  config::Config& config = *loaded;
+  log::set_level(*log::parse_level(config.log.level));
+
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto pipeline = pipeline::Pipeline::make(config);
+  if (!pipeline) {
+    log::error("cannot start", {{"error", pipeline.error()}});
+    return 1;
+  }
+  int code = (*pipeline)->run(g_stop, {.once = opts.has("once")});
+  if (code == 0 && config.kafka.brokers == "embedded" && opts.has("show"))
+    show_shipped((*pipeline)->bootstrap(), config.kafka, std::stoul(opts.get("show", "0")));
+  return code;
 }
 
 }  // namespace auditship::cli

@@ -1,0 +1,317 @@
+#include "auditship/sink/kafka_sink.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "auditship/common/log.h"
+#include "auditship/common/metrics.h"
+#include "auditship/parse/dead_letter.h"
+
+namespace auditship::sink {
+namespace {
+
+constexpr std::size_t kPreviewBytes = 1024;
+
+struct KafkaStats {
+  metrics::Registry& r = metrics::Registry::global();
+  metrics::Counter& delivered = r.counter("auditship_kafka_messages_delivered_total",
+                                          "Messages Kafka acknowledged", {{"topic_kind", "records"}});
+  metrics::Counter& delivered_dlq = r.counter("auditship_kafka_messages_delivered_total",
+                                              "Messages Kafka acknowledged", {{"topic_kind", "dead_letter"}});
+  metrics::Counter& bytes = r.counter("auditship_kafka_bytes_delivered_total", "Payload bytes Kafka acknowledged");
+  metrics::Counter& dropped = r.counter("auditship_sink_records_dropped_total",
+                                        "Records acknowledged without shipping on purpose (e.g. duplicates)");
+  metrics::Counter& too_large = r.counter("auditship_dead_letters_total",
+                                          "Records sent to the dead-letter topic by the sink, by reason",
+                                          {{"reason", "message_too_large"}});
+  metrics::Counter& retried = r.counter("auditship_kafka_retries_total",
+                                        "Messages produced again after a delivery error the agent retries");
+  metrics::Counter& errors = r.counter("auditship_kafka_delivery_errors_total",
+                                       "Delivery reports with an error (retried or fatal)");
+  metrics::Counter& queue_full = r.counter("auditship_kafka_queue_full_total",
+                                           "Times producing waited because librdkafka's queue was full");
+  metrics::Gauge& in_flight = r.gauge("auditship_kafka_in_flight_messages", "Messages produced, not yet acknowledged");
+};
+KafkaStats& stats() {
+  static KafkaStats s;
+  return s;
+}
+
+bool set_property(rd_kafka_conf_t* conf, const std::string& key, const std::string& value, std::string& error) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+    error = "kafka property '" + key + "': " + err;
+    return false;
+  }
+  return true;
+}
+
+// Errors after which the same message may simply be produced again.
+bool retry_in_agent(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT || err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+         err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT ||
+         err == RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS || err == RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND ||
+         err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE || err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
+}
+
+}  // namespace
+
+struct KafkaSink::InFlight {
+  BatchPtr batch;
+  std::vector<MessageRef> refs;
+  std::atomic<std::uint32_t> remaining{0};
+  KafkaSink* sink = nullptr;
+};
+
+std::map<std::string, std::string> default_producer_properties(const config::KafkaConfig& config,
+                                                               std::uint64_t max_in_flight_bytes) {
+  // Bounded by the agent's memory budget: librdkafka never holds more than what is in flight.
+  std::uint64_t kbytes = std::max<std::uint64_t>(1024, max_in_flight_bytes / 1024 * 2);
+  return {
+      {"compression.codec", "zstd"},
+      {"acks", "all"},
+      {"enable.idempotence", "true"},
+      {"linger.ms", "20"},
+      {"batch.size", "1000000"},
+      {"message.timeout.ms", "0"},  // never give up on a record: at-least-once
+      {"queue.buffering.max.kbytes", std::to_string(kbytes)},
+      {"queue.buffering.max.messages", "1000000"},
+      {"client.id", "auditship"},
+  };
+}
+
+KafkaSink::KafkaSink(const config::KafkaConfig& config, std::string host, DeliveryListener& listener)
+    : config_(config), host_(std::move(host)), listener_(listener) {
+  stats();
+}
+
+Result<KafkaSinkPtr> KafkaSink::make(const config::KafkaConfig& config, const std::string& bootstrap,
+                                     std::uint64_t max_in_flight_bytes, std::string host,
+                                     DeliveryListener& listener) {
+  KafkaSinkPtr sink(new KafkaSink(config, std::move(host), listener));
+  if (Status s = sink->init(bootstrap, max_in_flight_bytes); !s) return Error{s.error()};
+  return sink;
+}
+
+Status KafkaSink::init(const std::string& bootstrap, std::uint64_t max_in_flight_bytes) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  std::string error;
+  auto props = default_producer_properties(config_, max_in_flight_bytes);
+  for (const auto& [k, v] : config_.properties) props[k] = v;
+  props["bootstrap.servers"] = bootstrap;
+  for (const auto& [k, v] : props) {
+    if (!set_property(conf, k, v, error)) {
+      rd_kafka_conf_destroy(conf);
+      return Error{error};
+    }
+  }
+  if (auto it = props.find("message.max.bytes"); it != props.end()) max_message_bytes_ = std::stoull(it->second);
+  rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::on_delivery);
+  rd_kafka_conf_set_error_cb(conf, &KafkaSink::on_error);
+  rd_kafka_conf_set_opaque(conf, this);
+  char err[512];
+  rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  if (!rk_) {
+    rd_kafka_conf_destroy(conf);
+    return Error{std::string("cannot create the Kafka producer: ") + err};
+  }
+  topic_ = rd_kafka_topic_new(rk_, config_.topic.c_str(), nullptr);
+  dlq_ = rd_kafka_topic_new(rk_, config_.dead_letter_topic.c_str(), nullptr);
+  poller_ = std::thread([this] { poll_loop(); });
+  log::info("kafka producer started", {{"bootstrap", bootstrap}, {"topic", config_.topic},
+                                       {"dead_letter_topic", config_.dead_letter_topic}});
+  return {};
+}
+
+KafkaSink::~KafkaSink() {
+  if (rk_) {
+    // Whatever is still queued was never acknowledged; its offsets stay uncommitted, so a
+    // restart ships it again rather than skipping it. Purged reports free their batches.
+    rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) rd_kafka_poll(rk_, 50);
+  }
+  stopping_ = true;
+  if (poller_.joinable()) poller_.join();
+  if (topic_) rd_kafka_topic_destroy(topic_);
+  if (dlq_) rd_kafka_topic_destroy(dlq_);
+  if (rk_) rd_kafka_destroy(rk_);
+}
+
+void KafkaSink::poll_loop() {
+  while (!stopping_.load()) rd_kafka_poll(rk_, 100);
+}
+
+void KafkaSink::send(BatchPtr batch) {
+  auto* f = new InFlight;
+  f->sink = this;
+  f->batch = std::move(batch);
+  const std::size_t n = f->batch->records.size();
+  f->refs.resize(n);
+  // One extra count held while producing, so a fast delivery cannot free the batch mid-loop.
+  f->remaining.store(static_cast<std::uint32_t>(n) + 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    f->refs[i] = {f, static_cast<std::uint32_t>(i)};
+    const Record& r = f->batch->records[i];
+    if (r.disposition == Disposition::kDrop) {
+      stats().dropped.inc();
+      acknowledge(*f, i);
+    } else if (f->batch->payload(r).size() > max_message_bytes_) {
+      produce_too_large(*f, i);
+    } else {
+      produce(*f, i);
+    }
+  }
+  if (f->remaining.fetch_sub(1) == 1) delete f;
+}
+
+void KafkaSink::produce(InFlight& f, std::size_t index) {
+  const Batch& b = *f.batch;
+  const Record& r = b.records[index];
+  std::string_view payload = b.payload(r);
+  std::string_view key = b.field(r.key);
+  std::string_view source = b.source ? std::string_view(b.source->path) : std::string_view();
+  char offset[24];
+  int offset_len = std::snprintf(offset, sizeof offset, "%llu", static_cast<unsigned long long>(r.file_offset));
+  rd_kafka_topic_t* topic = r.disposition == Disposition::kDeadLetter ? dlq_ : topic_;
+  in_flight_.fetch_add(1);
+  stats().in_flight.add(1);
+  while (true) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+        RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
+        RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
+        RD_KAFKA_V_HEADER("source", source.data(), static_cast<ssize_t>(source.size())),
+        RD_KAFKA_V_HEADER("offset", offset, offset_len),
+        RD_KAFKA_V_HEADER("host", host_.data(), static_cast<ssize_t>(host_.size())),
+        RD_KAFKA_V_OPAQUE(&f.refs[index]), RD_KAFKA_V_END);
+    if (!err) return;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping_.load()) {
+      // The poll thread frees space as reports arrive; wait for it rather than spin.
+      stats().queue_full.inc();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    in_flight_.fetch_sub(1);
+    stats().in_flight.add(-1);
+    set_failure(std::string("cannot produce to Kafka: ") + rd_kafka_err2str(err));
+    return;
+  }
+}
+
+void KafkaSink::produce_too_large(InFlight& f, std::size_t index) {
+  const Batch& b = *f.batch;
+  const Record& r = b.records[index];
+  std::string_view payload = b.payload(r);
+  std::string detail = "message of " + std::to_string(payload.size()) + " bytes exceeds message.max.bytes (" +
+                       std::to_string(max_message_bytes_) + ")";
+  std::string envelope;
+  parse::append_dead_letter(envelope, {DeadLetterReason::kMessageTooLarge, detail,
+                                       b.source ? std::string_view(b.source->path) : std::string_view(),
+                                       r.file_offset, r.line_bytes, host_,
+                                       payload.substr(0, kPreviewBytes)});
+  stats().too_large.inc();
+  log::warn("record too large for Kafka, dead-lettered",
+            {{"source", b.source ? b.source->path : std::string()}, {"offset", r.file_offset},
+             {"bytes", payload.size()}});
+  in_flight_.fetch_add(1);
+  stats().in_flight.add(1);
+  while (true) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_, RD_KAFKA_V_RKT(dlq_), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(envelope.data(), envelope.size()), RD_KAFKA_V_OPAQUE(&f.refs[index]), RD_KAFKA_V_END);
+    if (!err) return;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping_.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    in_flight_.fetch_sub(1);
+    stats().in_flight.add(-1);
+    set_failure(std::string("cannot produce a dead letter to Kafka: ") + rd_kafka_err2str(err));
+    return;
+  }
+}
+
+void KafkaSink::acknowledge(InFlight& f, std::size_t index) {
+  listener_.delivered(*f.batch, index);
+  if (f.remaining.fetch_sub(1) == 1) delete &f;
+}
+
+void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque) {
+  auto* self = static_cast<KafkaSink*>(opaque);
+  auto* ref = static_cast<MessageRef*>(msg->_private);
+  InFlight& f = *ref->batch;
+  auto done = [&] {
+    if (self->in_flight_.fetch_sub(1) == 1) {
+      std::lock_guard lock(self->mu_);
+      self->drained_.notify_all();
+    }
+    stats().in_flight.add(-1);
+  };
+  if (!msg->err) {
+    bool dead = msg->rkt == self->dlq_;
+    (dead ? stats().delivered_dlq : stats().delivered).inc();
+    stats().bytes.inc(msg->len);
+    done();
+    self->acknowledge(f, ref->index);
+    return;
+  }
+  stats().errors.inc();
+  done();
+  if (msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+    // Shutting down: not acknowledged, so not checkpointed; the batch is just freed.
+    if (f.remaining.fetch_sub(1) == 1) delete &f;
+    return;
+  }
+  if (msg->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE && msg->rkt != self->dlq_) {
+    self->produce_too_large(f, ref->index);
+    return;
+  }
+  if (retry_in_agent(msg->err) && !self->stopping_.load()) {
+    stats().retried.inc();
+    if (msg->rkt == self->dlq_ && f.batch->records[ref->index].disposition != Disposition::kDeadLetter)
+      self->produce_too_large(f, ref->index);
+    else
+      self->produce(f, ref->index);
+    return;
+  }
+  self->set_failure(std::string("Kafka rejected a record permanently: ") + rd_kafka_err2str(msg->err) +
+                    " (topic " + rd_kafka_topic_name(msg->rkt) + ")");
+}
+
+void KafkaSink::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+  auto* self = static_cast<KafkaSink*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__FATAL) {
+    char buf[512];
+    rd_kafka_fatal_error(rk, buf, sizeof buf);
+    self->set_failure(std::string("Kafka producer fatal error: ") + buf);
+    return;
+  }
+  // Broker connection errors are retried by librdkafka; they are worth a line, not a stop.
+  log::warn("kafka", {{"error", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))}, {"reason", reason}});
+}
+
+void KafkaSink::set_failure(std::string why) {
+  {
+    std::lock_guard lock(mu_);
+    if (failure_) return;
+    failure_ = why;
+    drained_.notify_all();
+  }
+  log::error("kafka sink failed; stopping without advancing checkpoints past unacknowledged records",
+             {{"error", why}});
+}
+
+std::optional<std::string> KafkaSink::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+bool KafkaSink::flush(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return drained_.wait_for(lock, timeout, [&] { return in_flight_.load() == 0 || failure_.has_value(); }) &&
+         in_flight_.load() == 0;
+}
+
+}  // namespace auditship::sink

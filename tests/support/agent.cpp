@@ -1,0 +1,34 @@
+#include "support/agent.h"
+
+#include <csignal>
+
+namespace auditship::testing {
+
+std::string test_config(const std::string& glob, const std::string& state_dir, const std::string& brokers,
+                        const std::string& extra) {
+  return "sources:\n  - path: \"" + glob + "\"\nstate_dir: \"" + state_dir + "\"\nkafka:\n  brokers: \"" + brokers +
+         "\"\n  properties: { linger.ms: \"5\" }\npipeline:\n  checkpoint_interval: 200ms\n  rescan_interval: 200ms\n" +
+         extra;
+}
+
+Agent::Agent(const TempDir& dir, const std::string& config_yaml, std::vector<std::string> extra_args,
+             std::vector<std::string> env)
+    : log_file_(dir.file("agent.log")) {
+  write_file(dir.file("auditship.yaml"), config_yaml);
+  std::vector<std::string> args{"run", "-c", dir.file("auditship.yaml")};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<Process>(AUDITSHIP_BINARY, args,
+                                       Process::Options{.stdout_file = dir.file("agent.out"),
+                                                        .stderr_file = log_file_,
+                                                        .env = std::move(env)});
+}
+
+std::string Agent::log() const { return read_file(log_file_); }
+
+int Agent::stop(std::chrono::milliseconds timeout) {
+  process_->signal(SIGTERM);
+  auto code = process_->wait(timeout);
+  return code ? *code : -1;
+}
+
+}  // namespace auditship::testing

@@ -1,0 +1,32 @@
+#pragma once
+// Runs the real `auditship` binary against a config written for the test.
+#include <memory>
+#include <string>
+
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace auditship::testing {
+
+// A config for tests: sources = `glob`, the given brokers, state in `state_dir`, plus any
+// extra YAML appended verbatim (top-level keys).
+std::string test_config(const std::string& glob, const std::string& state_dir, const std::string& brokers,
+                        const std::string& extra = {});
+
+class Agent {
+ public:
+  // Writes `config_yaml` to dir/auditship.yaml and starts `auditship run -c` on it; the
+  // agent's log goes to dir/agent.log (appended across restarts).
+  Agent(const TempDir& dir, const std::string& config_yaml, std::vector<std::string> extra_args = {},
+        std::vector<std::string> env = {});
+  Process& process() { return *process_; }
+  [[nodiscard]] std::string log() const;
+  // SIGTERM and wait; returns the exit code.
+  int stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+ private:
+  std::string log_file_;
+  std::unique_ptr<Process> process_;
+};
+
+}  // namespace auditship::testing

@@ -1,0 +1,130 @@
+#include "auditship/config/config.h"
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.h"
+
+namespace auditship::config {
+namespace {
+
+const LoadOptions kNoStateCheck{.check_state_dir = false};
+
+TEST(Config, DefaultsFillWhatTheFileLeavesOut) {
+  auto c = load_string("sources:\n  - path: /var/log/app/*.jsonl\nkafka:\n  brokers: embedded\n", "t.yaml", kNoStateCheck);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->max_line_bytes, 1u << 20);
+  EXPECT_EQ(c->kafka.topic, "openrouter-audit");
+  EXPECT_EQ(c->kafka.key_field, "generation_id");
+  EXPECT_EQ(c->sources[0].read_from, "beginning");
+  EXPECT_EQ(c->pipeline.checkpoint_interval, std::chrono::seconds(1));
+}
+
+TEST(Config, ReadsUnitsAndPassThroughProperties) {
+  auto c = load_string(R"(sources:
+  - path: /a/*.jsonl
+    exclude: ["*.gz"]
+    read_from: end
+max_line_bytes: 64KiB
+pipeline: { max_in_flight_bytes: 8MiB, checkpoint_interval: 500ms }
+kafka:
+  brokers: "10.0.0.1:9092"
+  properties: { linger.ms: 20, security.protocol: SASL_SSL }
+)",
+                       "t.yaml", kNoStateCheck);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->max_line_bytes, 64u << 10);
+  EXPECT_EQ(c->pipeline.max_in_flight_bytes, 8u << 20);
+  EXPECT_EQ(c->pipeline.checkpoint_interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(c->kafka.properties.at("linger.ms"), "20");
+  EXPECT_EQ(c->sources[0].exclude, std::vector<std::string>{"*.gz"});
+}
+
+TEST(Config, EveryProblemIsReportedWithItsLine) {
+  auto c = load_string(R"(sources:
+  - path: /a/*.jsonl
+    read_fromm: end
+kafka:
+  brokers: embedded
+  linger: 5
+pipeline:
+  checkpoint_interval: 5
+max_line_bytes: [1]
+)",
+                       "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(c.ok());
+  const std::string& e = c.error();
+  EXPECT_NE(e.find("t.yaml:3: sources[0].read_fromm: unknown key 'read_fromm'"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:6: kafka.linger: unknown key"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:8: pipeline.checkpoint_interval: expected a duration with a unit"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:9: max_line_bytes: expected a size in bytes"), std::string::npos) << e;
+}
+
+TEST(Config, RejectsBadGlobsAndValues) {
+  auto c = load_string(R"(sources:
+  - path: "/a/[x.jsonl"
+  - path: "/a/**/x.jsonl"
+    read_from: middle
+kafka:
+  brokers: embedded
+  topic: same
+  dead_letter_topic: same
+  properties: { bootstrap.servers: "x:1" }
+log: { level: loud }
+)",
+                       "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(c.ok());
+  const std::string& e = c.error();
+  EXPECT_NE(e.find("t.yaml:2: sources[0].path: glob '/a/[x.jsonl' has an unclosed '['"), std::string::npos) << e;
+  EXPECT_NE(e.find("sources[1].path: glob '/a/**/x.jsonl' '**' is not supported"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:4: sources[1].read_from: must be 'beginning' or 'end'"), std::string::npos) << e;
+  EXPECT_NE(e.find("kafka.dead_letter_topic: must differ"), std::string::npos) << e;
+  EXPECT_NE(e.find("kafka.properties.bootstrap.servers: set kafka.brokers instead"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:10: log.level: must be"), std::string::npos) << e;
+}
+
+TEST(Config, MissingRequiredPieces) {
+  auto c = load_string("state_dir: /tmp\n", "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().find("sources: at least one source is required"), std::string::npos) << c.error();
+  EXPECT_NE(c.error().find("kafka.brokers: is required"), std::string::npos) << c.error();
+}
+
+TEST(Config, InvalidYamlNamesTheLine) {
+  auto c = load_string("sources:\n  - path: [unclosed\n", "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().find("t.yaml:"), std::string::npos);
+  EXPECT_NE(c.error().find("invalid YAML"), std::string::npos) << c.error();
+}
+
+TEST(Config, StateDirMustBeAUsableDirectory) {
+  testing::TempDir dir;
+  testing::write_file(dir.file("plain"), "x");
+  const std::string base = "sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\nstate_dir: ";
+  auto not_dir = load_string(base + dir.file("plain") + "\n", "t.yaml");
+  ASSERT_FALSE(not_dir.ok());
+  EXPECT_NE(not_dir.error().find("t.yaml:3: state_dir: '" + dir.file("plain") + "' exists but is not a directory"),
+            std::string::npos)
+      << not_dir.error();
+  auto under_file = load_string(base + dir.file("plain") + "/state\n", "t.yaml");
+  ASSERT_FALSE(under_file.ok());
+  EXPECT_NE(under_file.error().find("cannot be created"), std::string::npos) << under_file.error();
+  EXPECT_TRUE(load_string(base + dir.file("new/state") + "\n", "t.yaml").ok());
+}
+
+TEST(Config, EffectiveConfigRoundTrips) {
+  auto c = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\n", "t.yaml", kNoStateCheck);
+  ASSERT_TRUE(c.ok());
+  std::string yaml = to_yaml(*c);
+  auto again = load_string(yaml, "effective.yaml", kNoStateCheck);
+  ASSERT_TRUE(again.ok()) << again.error() << "\n" << yaml;
+  EXPECT_EQ(to_yaml(*again), yaml);
+}
+
+TEST(Config, ReferenceListsEveryKey) {
+  std::string ref = reference_markdown();
+  for (const char* key : {"`sources[].path`", "`state_dir`", "`kafka.properties`", "`pipeline.max_in_flight_bytes`"})
+    EXPECT_NE(ref.find(key), std::string::npos) << key;
+}
+
+}  // namespace
+}  // namespace auditship::config
