@@ -78,6 +78,7 @@ std::map<std::string, std::string> default_producer_properties(const config::Kaf
       {"queue.buffering.max.kbytes", std::to_string(kbytes)},
       {"queue.buffering.max.messages", "1000000"},
       {"client.id", "auditship"},
+      {"reconnect.backoff.max.ms", "1000"},  // recover within a second once a broker is back
   };
 }
 
@@ -109,6 +110,7 @@ Status KafkaSink::init(const std::string& bootstrap, std::uint64_t max_in_flight
   if (auto it = props.find("message.max.bytes"); it != props.end()) max_message_bytes_ = std::stoull(it->second);
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::on_delivery);
   rd_kafka_conf_set_error_cb(conf, &KafkaSink::on_error);
+  rd_kafka_conf_set_log_cb(conf, &KafkaSink::on_log);
   rd_kafka_conf_set_opaque(conf, this);
   char err[512];
   rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
@@ -290,6 +292,13 @@ void KafkaSink::on_error(rd_kafka_t* rk, int err, const char* reason, void* opaq
   }
   // Broker connection errors are retried by librdkafka; they are worth a line, not a stop.
   log::warn("kafka", {{"error", rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err))}, {"reason", reason}});
+}
+
+void KafkaSink::on_log(const rd_kafka_t*, int level, const char* facility, const char* message) {
+  // librdkafka's own lines join the agent's JSON log; connection trouble is retried, so
+  // syslog levels up to error become warnings here.
+  log::Level ours = level <= 4 ? log::Level::kWarn : level <= 5 ? log::Level::kInfo : log::Level::kDebug;
+  log::write(ours, "librdkafka", {{"facility", facility}, {"detail", message}});
 }
 
 void KafkaSink::set_failure(std::string why) {

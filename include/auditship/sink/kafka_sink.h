@@ -62,6 +62,7 @@ class KafkaSink final : public Sink {
   void poll_loop();
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
   static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque);
+  static void on_log(const rd_kafka_t*, int level, const char* facility, const char* message);
 
   config::KafkaConfig config_;
   std::string host_;

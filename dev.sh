@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The two commands of the README:
+#   ./dev.sh demo   install what is missing, build, ship the bundled sample to an embedded broker
+#   ./dev.sh test   install what is missing, build, run the whole test suite (what CI runs)
+set -euo pipefail
+cd "$(dirname "$0")"
+JOBS=${JOBS:-$(nproc)}
+
+configure_and_build() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+}
+
+case "${1:-}" in
+  demo)
+    bash scripts/deps.sh
+    configure_and_build build -DAUDITSHIP_TESTS=OFF -DAUDITSHIP_BENCH=OFF
+    rm -rf build/demo-state
+    echo "== auditship run -c conf/demo.yaml --once --show 3"
+    ./build/auditship run -c conf/demo.yaml --once --show 3
+    ;;
+  test)
+    bash scripts/deps.sh
+    configure_and_build build -DAUDITSHIP_WERROR=ON
+    cd build
+    ctest --output-on-failure --timeout 900 -j "$JOBS"
+    ;;
+  *)
+    echo "usage: ./dev.sh demo|test" >&2
+    exit 2
+    ;;
+esac

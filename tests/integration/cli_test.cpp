@@ -1,0 +1,81 @@
+// The CLI as a user meets it: `check` on good and bad configs, --help everywhere.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace auditship::testing {
+namespace {
+
+Captured check(const TempDir& dir, const std::string& yaml) {
+  write_file(dir.file("c.yaml"), yaml);
+  return run_and_capture(AUDITSHIP_BINARY, {"check", "-c", dir.file("c.yaml")});
+}
+
+TEST(Cli, CheckPrintsTheEffectiveConfig) {
+  TempDir dir;
+  auto r = check(dir, "sources: [{path: /var/log/app/*.jsonl}]\nstate_dir: " + dir.file("state") +
+                          "\nkafka: {brokers: 'k1:9092'}\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("topic: \"openrouter-audit\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("max_in_flight_bytes: 32MiB"), std::string::npos) << r.out;
+}
+
+TEST(Cli, CheckRejectsAnUnknownKeyWithItsLine) {
+  TempDir dir;
+  auto r = check(dir, "sources: [{path: /a/*.jsonl}]\nstate_dir: " + dir.path() + "\nkafka:\n  brokers: x:1\n  toppic: t\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("c.yaml:5: kafka.toppic: unknown key 'toppic'"), std::string::npos) << r.err;
+}
+
+TEST(Cli, CheckRejectsAWrongTypeWithItsLine) {
+  TempDir dir;
+  auto r = check(dir, "sources: [{path: /a/*.jsonl}]\nstate_dir: " + dir.path() +
+                          "\nkafka: {brokers: x:1}\nmax_line_bytes: plenty\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("c.yaml:4: max_line_bytes: expected a size in bytes"), std::string::npos) << r.err;
+}
+
+TEST(Cli, CheckRejectsAnUnusableStateDirWithItsLine) {
+  TempDir dir;
+  write_file(dir.file("not-a-dir"), "x");
+  auto r = check(dir, "sources: [{path: /a/*.jsonl}]\nkafka: {brokers: x:1}\nstate_dir: " + dir.file("not-a-dir") + "\n");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("c.yaml:3: state_dir:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("is not a directory"), std::string::npos) << r.err;
+  if (::geteuid() == 0) GTEST_SKIP() << "root can read any directory; the permission case needs a normal user";
+  std::filesystem::create_directories(dir.file("locked"));
+  std::filesystem::permissions(dir.file("locked"), std::filesystem::perms::none);
+  auto locked = check(dir, "sources: [{path: /a/*.jsonl}]\nkafka: {brokers: x:1}\nstate_dir: " + dir.file("locked") + "\n");
+  EXPECT_EQ(locked.exit_code, 1);
+  EXPECT_NE(locked.err.find("is not readable and writable"), std::string::npos) << locked.err;
+  std::filesystem::permissions(dir.file("locked"), std::filesystem::perms::owner_all);
+}
+
+TEST(Cli, HelpOnEverySubcommandAndErrorsForUnknownOnes) {
+  for (const char* cmd : {"run", "check", "redact"}) {
+    auto r = run_and_capture(AUDITSHIP_BINARY, {cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("usage: auditship"), std::string::npos) << cmd;
+  }
+  EXPECT_EQ(run_and_capture(AUDITSHIP_BINARY, {"version"}).exit_code, 0);
+  EXPECT_EQ(run_and_capture(AUDITSHIP_BINARY, {"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(run_and_capture(AUDITSHIP_BINARY, {"run", "--bogus"}).exit_code, 2);
+}
+
+TEST(Cli, RunRefusesACorruptCheckpointFileNamingIt) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("state"));
+  write_file(dir.file("state/checkpoints.json"), "{\"version\":1,\"fil");
+  write_file(dir.file("c.yaml"), "sources: [{path: " + dir.path() + "/*.jsonl}]\nstate_dir: " + dir.file("state") +
+                                     "\nkafka: {brokers: embedded}\n");
+  auto r = run_and_capture(AUDITSHIP_BINARY, {"run", "-c", dir.file("c.yaml"), "--once"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(dir.file("state/checkpoints.json")), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace auditship::testing

@@ -1,0 +1,231 @@
+// The real `auditship` binary against the mock cluster running as its own process: records
+// go over loopback TCP exactly as to a real cluster, and a follower reads them back.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "support/agent.h"
+#include "support/audit_records.h"
+#include "support/cluster.h"
+#include "support/temp_dir.h"
+
+namespace auditship::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+constexpr const char* kTopic = "openrouter-audit";
+constexpr const char* kDeadLetters = "openrouter-audit-dlq";
+
+std::string logs_dir(const TempDir& dir) {
+  fs::create_directories(dir.file("logs"));
+  return dir.file("logs");
+}
+
+std::map<std::string, int> reasons(const std::vector<Message>& dead) {
+  std::map<std::string, int> out;
+  simdjson::dom::parser p;
+  for (const auto& m : dead) {
+    std::string_view reason;
+    if (p.parse(m.value).get_object()["reason"].get(reason)) reason = "<unparsable envelope>";
+    out[std::string(reason)]++;
+  }
+  return out;
+}
+
+// 100,000 records over 3 files, a rename rotation and a copytruncate while the agent runs,
+// and every kind of malformed line mixed in.
+TEST(Pipeline, EveryRecordOnceThroughRotationTruncationAndMalformedLines) {
+  MockCluster cluster(16);
+  TopicFollower records(cluster.bootstrap(), kTopic), dead(cluster.bootstrap(), kDeadLetters);
+  TempDir dir;
+  const std::string logs = logs_dir(dir);
+  const std::string a = logs + "/a.jsonl", b = logs + "/b.jsonl", c = logs + "/c.jsonl";
+  append_records(a, "a", 0, 10000);
+  append_records(b, "b", 0, 10000);
+  append_records(c, "c", 0, 10000);
+  Agent agent(dir, test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap(), "max_line_bytes: 4096\n"));
+
+  // Rename rotation of a while it is being read: the old file is finished, the new followed.
+  append_records(a, "a", 10000, 5000);
+  fs::rename(a, logs + "/a.jsonl.1");
+  append_records(a, "a", 15000, 18334);
+
+  // copytruncate of b. Lines written between logrotate's copy and its truncate are lost by
+  // logrotate itself, so the test lets the agent read b to its end first.
+  append_records(b, "b", 10000, 5000);
+  ASSERT_TRUE(eventually([&] { return summarize(records.messages()).seen["b"].size() == 15000; }, seconds(60)))
+      << agent.log();
+  fs::copy_file(b, logs + "/b.jsonl.copy");
+  fs::resize_file(b, 0);
+  append_records(b, "b", 15000, 18333);
+
+  // Malformed lines between good ones in c.
+  write_file(c, "{\"generation_id\":\"gen-truncated\",\n", true);
+  append_records(c, "c", 10000, 100);
+  write_file(c, "[1,2,3]\n", true);
+  write_file(c, "{\"prompt\":\"caf\xe9 latin-1\"}\n", true);
+  write_file(c, "{\"prompt\":\"" + std::string(5000, 'y') + "\"}\n", true);
+  write_file(c, std::string("\x00\x01\x02\x03 garbage \x80\x81\x82", 17) + "\n", true);
+  append_records(c, "c", 10100, 23233);
+
+  ASSERT_TRUE(records.wait_for(100000, seconds(120))) << "got " << records.count() << "\n" << agent.log();
+  ASSERT_TRUE(dead.wait_for(5, seconds(30))) << "got " << dead.count();
+  std::this_thread::sleep_for(seconds(1));  // anything extra would show up now
+  EXPECT_EQ(agent.stop(), 0);
+
+  Delivery d = summarize(records.messages());
+  EXPECT_EQ(d.total, 100000u);
+  EXPECT_EQ(d.unparsable, 0u);
+  EXPECT_EQ(d.duplicates(), 0u);
+  EXPECT_EQ(d.order_violations, 0u);
+  EXPECT_TRUE(d.missing("a", 33334).empty());
+  EXPECT_TRUE(d.missing("b", 33333).empty());
+  EXPECT_TRUE(d.missing("c", 33333).empty());
+  auto r = reasons(dead.messages());
+  EXPECT_EQ(dead.count(), 5u);
+  EXPECT_EQ(r["not_an_object"], 1);
+  EXPECT_EQ(r["line_too_long"], 1);
+  EXPECT_EQ(r["invalid_utf8"] + r["invalid_json"], 3) << "truncated JSON, latin-1 text, binary garbage";
+  EXPECT_GE(r["invalid_json"], 1);
+  EXPECT_GE(r["invalid_utf8"], 1);
+}
+
+TEST(Pipeline, CleanRestartShipsNothingTwice) {
+  MockCluster cluster(4);
+  TopicFollower records(cluster.bootstrap(), kTopic);
+  TempDir dir;
+  const std::string logs = logs_dir(dir);
+  append_records(logs + "/a.jsonl", "a", 0, 20000);
+  const std::string config = test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap());
+  {
+    Agent agent(dir, config);
+    ASSERT_TRUE(records.wait_for(2000, seconds(60))) << agent.log();
+    EXPECT_EQ(agent.stop(), 0) << agent.log();
+  }
+  append_records(logs + "/a.jsonl", "a", 20000, 10000);
+  append_records(logs + "/b.jsonl", "b", 0, 5000);
+  Agent again(dir, config);
+  ASSERT_TRUE(records.wait_for(35000, seconds(60))) << again.log();
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(again.stop(), 0);
+  Delivery d = summarize(records.messages());
+  EXPECT_EQ(d.duplicates(), 0u);
+  EXPECT_EQ(d.total, 35000u);
+  EXPECT_TRUE(d.missing("a", 30000).empty());
+  EXPECT_TRUE(d.missing("b", 5000).empty());
+}
+
+std::map<std::string, std::uint64_t> committed_offsets(const std::string& state_dir) {
+  std::map<std::string, std::uint64_t> out;
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  if (p.parse(read_file(state_dir + "/checkpoints.json")).get(doc)) return out;
+  for (auto f : doc["files"].get_array()) out[std::string(f["path"].get_string().value())] = f["offset"].get_uint64();
+  return out;
+}
+
+TEST(Pipeline, KillNineLosesNothingAndResendsOnlyTheUnacknowledgedTail) {
+  MockCluster cluster(8);
+  TopicFollower records(cluster.bootstrap(), kTopic);
+  TempDir dir;
+  const std::string logs = logs_dir(dir);
+  append_records(logs + "/a.jsonl", "a", 0, 40000);
+  append_records(logs + "/b.jsonl", "b", 0, 40000);
+  const std::string config = test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap());
+  std::map<std::string, std::uint64_t> at_kill;
+  {
+    Agent agent(dir, config);
+    ASSERT_TRUE(records.wait_for(10000, seconds(60))) << agent.log();
+    agent.process().signal(SIGKILL);
+    ASSERT_TRUE(agent.process().wait(seconds(10)).has_value());
+    at_kill = committed_offsets(dir.file("state"));
+  }
+  append_records(logs + "/a.jsonl", "a", 40000, 5000);
+  Agent again(dir, config);
+  ASSERT_TRUE(records.wait_for(85000, seconds(90))) << again.log();
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(again.stop(), 0);
+  Delivery d = summarize(records.messages());
+  EXPECT_TRUE(d.missing("a", 45000).empty());
+  EXPECT_TRUE(d.missing("b", 40000).empty());
+  // Every duplicate lies at or after the offset committed when the agent died.
+  std::uint64_t dup = 0;
+  std::map<std::pair<std::string, std::string>, int> copies;  // (source, offset) -> n
+  for (const auto& m : records.messages()) copies[{m.headers.at("source"), m.headers.at("offset")}]++;
+  for (const auto& [where, n] : copies) {
+    if (n < 2) continue;
+    dup += static_cast<std::uint64_t>(n - 1);
+    EXPECT_GE(std::stoull(where.second), at_kill[where.first]) << where.first << " offset " << where.second;
+  }
+  EXPECT_EQ(dup, d.duplicates());
+  std::printf("kill -9: delivered %llu, duplicates %llu (all after the committed offsets)\n",
+              static_cast<unsigned long long>(d.total), static_cast<unsigned long long>(dup));
+}
+
+TEST(Pipeline, BrokerOutageLosesNothingAndMemoryStaysBounded) {
+  MockCluster cluster(16);
+  TopicFollower records(cluster.bootstrap(), kTopic);
+  TempDir dir;
+  const std::string logs = logs_dir(dir);
+  constexpr std::uint64_t kBound = 16u << 20, kOverhead = 48u << 20;
+  Agent agent(dir, test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap(),
+                               "pipeline: { max_in_flight_bytes: 16MiB, checkpoint_interval: 200ms, "
+                               "rescan_interval: 200ms }\n"));
+  append_records(logs + "/a.jsonl", "a", 0, 1000, 900);
+  ASSERT_TRUE(records.wait_for(1000, seconds(30))) << agent.log();
+  std::uint64_t idle_rss = agent.process().rss_bytes();
+
+  cluster.command("down");
+  std::uint64_t peak = 0;
+  const auto outage_end = std::chrono::steady_clock::now() + seconds(20);
+  std::uint64_t next = 1000;
+  while (std::chrono::steady_clock::now() < outage_end) {
+    if (next < 101000) {  // ~100 MB written while Kafka is unreachable
+      append_records(logs + "/a.jsonl", "a", next, 5000, 900);
+      next += 5000;
+    }
+    peak = std::max(peak, agent.process().rss_bytes());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  cluster.command("up");
+  while (!records.wait_for(next, std::chrono::milliseconds(200))) {
+    peak = std::max(peak, agent.process().rss_bytes());
+    ASSERT_TRUE(agent.process().running()) << agent.log();
+    static auto give_up = std::chrono::steady_clock::now() + seconds(120);
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "got " << records.count() << " of " << next;
+  }
+  EXPECT_EQ(agent.stop(), 0);
+  Delivery d = summarize(records.messages());
+  EXPECT_TRUE(d.missing("a", next).empty());
+  std::printf("outage: %llu records (%.0f MB) written, idle RSS %.1f MiB, peak RSS %.1f MiB, bound %.0f+%.0f MiB\n",
+              static_cast<unsigned long long>(next), next * 1.15e-3, idle_rss / 1048576.0, peak / 1048576.0,
+              kBound / 1048576.0, kOverhead / 1048576.0);
+  EXPECT_LT(peak, kBound + kOverhead);
+}
+
+TEST(Pipeline, DemoConfigShipsTheBundledSample) {
+  TempDir dir;
+  std::string demo = read_file(std::string(AUDITSHIP_SOURCE_DIR) + "/conf/demo.yaml");
+  auto replace = [&](const std::string& from, const std::string& to) {
+    auto at = demo.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    demo.replace(at, from.size(), to);
+  };
+  replace("conf/sample/", std::string(AUDITSHIP_SOURCE_DIR) + "/conf/sample/");
+  replace("build/demo-state", dir.file("state"));
+  write_file(dir.file("demo.yaml"), demo);
+  auto run = run_and_capture(AUDITSHIP_BINARY, {"run", "-c", dir.file("demo.yaml"), "--once", "--show", "2"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("== topic openrouter-audit: 40 messages"), std::string::npos) << run.out << run.err;
+  EXPECT_NE(run.out.find("== topic openrouter-audit-dlq: 2 messages"), std::string::npos) << run.out;
+}
+
+}  // namespace
+}  // namespace auditship::testing
