@@ -106,7 +106,7 @@ class FileTailerImpl final : public FileTailer {
   ~FileTailerImpl() override { stop(); }
 
   void start() override {
-    if (started_.exchange(true)) return;
+    if (stopped_ || started_.exchange(true)) return;  // a stopped tailer stays stopped
     // The budget calls back from whichever thread releases a lease: hop onto ours.
     budget_.on_available([this] {
       boost::asio::post(io_, [this] {
@@ -137,10 +137,13 @@ class FileTailerImpl final : public FileTailer {
   [[nodiscard]] bool caught_up() const override { return caught_up_.load(std::memory_order_acquire); }
 
   void update_sources(std::vector<config::SourceConfig> sources) override {
-    caught_up_.store(false);  // a `--once` caller must not see the answer for the old sources
+    // Until the tailer thread has applied them, caught_up() must not answer for the old sources.
+    pending_updates_.fetch_add(1);
+    caught_up_.store(false);
     boost::asio::post(io_, [this, sources = std::move(sources)]() mutable {
       options_.sources = std::move(sources);
       request_rescan();
+      pending_updates_.fetch_sub(1);
     });
   }
 
@@ -229,6 +232,7 @@ class FileTailerImpl final : public FileTailer {
           log::warn("rotated file ends in a line without newline; it is dropped",
                     {{"path", file.path()}, {"bytes", file.held_bytes()}});
         }
+        log::info("finished rotated file", {{"path", file.path()}, {"offset", file.read_offset()}});
         it = files_.erase(it);
         continue;
       }
@@ -411,7 +415,7 @@ class FileTailerImpl final : public FileTailer {
   }
 
   void update_caught_up() {
-    bool done = first_scan_done_ && !rescan_pending_;
+    bool done = first_scan_done_ && !rescan_pending_ && pending_updates_.load() == 0;
     std::uint64_t behind = 0;
     for (const auto& [key, file] : files_) {
       if (!file->started()) continue;  // a first line still being written is not readable yet
@@ -433,6 +437,7 @@ class FileTailerImpl final : public FileTailer {
   boost::asio::steady_timer timer_;
   std::thread thread_;
   std::atomic<bool> started_{false}, stopped_{false}, stopping_{false}, caught_up_{false};
+  std::atomic<int> pending_updates_{0};  // update_sources() calls not applied yet
 
   // Touched only on the tailer thread.
   WatcherPtr watcher_;

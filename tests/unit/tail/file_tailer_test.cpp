@@ -492,10 +492,12 @@ TEST_F(FileTailerTest, NothingIsEmittedAfterStopReturns) {
   EXPECT_EQ(lines().size(), count);
 }
 
-TEST_F(FileTailerTest, StopWithoutStartIsHarmless) {
-  start(options({"*.log"}));
-  auto made = FileTailer::make(options({"*.log"}), lookup_, *budget_, [](BatchPtr) {});
+TEST_F(FileTailerTest, StopWithoutStartAndStartAfterStopAreHarmless) {
+  write_file(dir_.file("a.log"), "x\n");
+  auto made = FileTailer::make(options({"*.log"}), lookup_, *budget_, [](BatchPtr) { ADD_FAILURE(); });
   ASSERT_TRUE(made.ok());
+  made.value()->stop();
+  made.value()->start();  // stays stopped: no thread, nothing read
   made.value()->stop();
 }
 
