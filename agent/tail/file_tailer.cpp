@@ -82,6 +82,17 @@ bool excluded(const config::SourceConfig& source, const std::string& path) {
   return false;
 }
 
+// Whether the sources still select `path`, by pattern rather than by listing the directory.
+bool selected(const std::vector<config::SourceConfig>& sources, const std::string& path) {
+  for (const auto& source : sources) {
+    // FNM_PATHNAME | FNM_PERIOD: the rules glob(3) applies when it lists files.
+    if (::fnmatch(source.path.c_str(), path.c_str(), FNM_PATHNAME | FNM_PERIOD) == 0 && !excluded(source, path)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> expand(const std::string& pattern) {
   std::vector<std::string> paths;
   glob_t g{};
@@ -215,6 +226,13 @@ class FileTailerImpl final : public FileTailer {
         struct stat st {};
         if (::stat(file.path().c_str(), &st) == 0 &&
             FileKey{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)} == file.key()) {
+          if (selected(options_.sources, file.path())) {
+            // glob() skips directories it cannot read for a moment; closing here would re-read
+            // the file from its checkpoint when it reappears.
+            dirs.insert(file.watch_dir);
+            ++it;
+            continue;
+          }
           // Still at its path, so the sources changed or an exclude applies now: stop here.
           log::info("file no longer matched by the sources; no longer followed", {{"path", file.path()}});
           it = files_.erase(it);
