@@ -10,24 +10,16 @@
 #include <optional>
 #include <string>
 
+#include "auditship/checkpoint/checkpoint_lookup.h"
 #include "auditship/common/result.h"
 #include "auditship/pipeline/batch.h"
 
 namespace auditship::checkpoint {
 
-struct Checkpoint {
-  std::uint64_t dev = 0, ino = 0;
-  std::uint64_t fingerprint = 0;
-  std::uint32_t fingerprint_bytes = 0;
-  std::uint64_t offset = 0;
-  std::uint64_t source_id = 0;  // in-process only: the newest generation of a file wins
-  std::string path;
-};
-
 class CheckpointStore;
 using CheckpointStorePtr = std::unique_ptr<CheckpointStore>;
 
-class CheckpointStore {
+class CheckpointStore : public CheckpointLookup {
  public:
   static constexpr const char* kFileName = "checkpoints.json";
 
@@ -36,7 +28,7 @@ class CheckpointStore {
   [[nodiscard]] static Result<CheckpointStorePtr> open(const std::string& state_dir);
 
   // The committed position of the file with this device and inode, if any.
-  [[nodiscard]] std::optional<Checkpoint> find(std::uint64_t dev, std::uint64_t ino) const;
+  [[nodiscard]] std::optional<Checkpoint> find(std::uint64_t dev, std::uint64_t ino) const override;
   // Records that `source` is committed up to `offset` (monotonic per source).
   void update(const SourceFile& source, std::uint64_t offset);
   // Writes the file if anything changed since the last write. Entries whose file no longer
