@@ -1,4 +1,6 @@
 // auditship run -c FILE: the daemon, in the foreground.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 
@@ -56,6 +58,9 @@ int run_command(const Args& args) {
     return 1;
   }
   config::Config& config = *loaded;
+  // glibc gives each thread that allocates its own arena; librdkafka runs one thread per
+  // broker, so RSS would grow with the cluster's size rather than with the memory bound.
+  mallopt(M_ARENA_MAX, 2);
   log::set_level(*log::parse_level(config.log.level));
 
   struct sigaction sa {};

@@ -23,13 +23,18 @@ Reader::Reader(YAML::Node node, std::string path, std::vector<Problem>& problems
 std::optional<YAML::Node> Reader::take(const char* key) {
   claimed_.emplace_back(key);
   if (!node_.IsMap()) return std::nullopt;
+  std::optional<YAML::Node> found;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == key) {
-      lines_[join(key)] = it->first.Mark().line + 1;
-      return it->second;
+    if (!it->first.IsScalar() || it->first.Scalar() != key) continue;
+    if (found) {
+      // YAML parsers disagree on which duplicate wins; a config must not be ambiguous.
+      problem(it->first, join(key), "duplicate key (first given on line " + std::to_string(lines_[join(key)]) + ")");
+      continue;
     }
+    lines_[join(key)] = it->first.Mark().line + 1;
+    found = it->second;
   }
-  return std::nullopt;
+  return found;
 }
 
 void Reader::finish() {

@@ -399,9 +399,16 @@ class FileTailerImpl final : public FileTailer {
     for (auto it = split; it != files_.end(); ++it) order.push_back(it->second.get());
     for (auto it = files_.begin(); it != split; ++it) order.push_back(it->second.get());
 
+    // Rename rotation: the file now at a path waits until the one renamed away from it is
+    // read to its end, so a file's records leave in the order the app wrote them.
+    std::set<std::string> draining;
+    for (const auto& [key, file] : files_)
+      if (file->detached_since && (!file->started() || file->unread() > 0)) draining.insert(file->path());
+
     bool more = false;
     for (TailedFile* file : order) {
       if (stopping_) return;
+      if (!file->detached_since && draining.count(file->path())) continue;
       if (!file->started() && !activate(*file)) continue;
       auto outcome = file->read_batch(budget_, options_.read_chunk_bytes);
       switch (outcome.status) {

@@ -53,6 +53,9 @@ TEST(Pipeline, EveryRecordOnceThroughRotationTruncationAndMalformedLines) {
   Agent agent(dir, test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap(), "max_line_bytes: 4096\n"));
 
   // Rename rotation of a while it is being read: the old file is finished, the new followed.
+  // (The agent must have found a first: a file renamed out of the glob before the agent
+  // ever saw it is, rightly, not followed.)
+  ASSERT_TRUE(eventually([&] { return !summarize(records.messages()).seen["a"].empty(); }, seconds(30)));
   append_records(a, "a", 10000, 5000);
   fs::rename(a, logs + "/a.jsonl.1");
   append_records(a, "a", 15000, 18334);
@@ -75,7 +78,11 @@ TEST(Pipeline, EveryRecordOnceThroughRotationTruncationAndMalformedLines) {
   write_file(c, std::string("\x00\x01\x02\x03 garbage \x80\x81\x82", 17) + "\n", true);
   append_records(c, "c", 10100, 23233);
 
-  ASSERT_TRUE(records.wait_for(100000, seconds(120))) << "got " << records.count() << "\n" << agent.log();
+  ASSERT_TRUE(records.wait_for(100000, seconds(120)))
+      << "got " << records.count() << ": missing a " << summarize(records.messages()).missing("a", 33334).size()
+      << ", b " << summarize(records.messages()).missing("b", 33333).size() << ", c "
+      << summarize(records.messages()).missing("c", 33333).size() << "\n"
+      << agent.log();
   ASSERT_TRUE(dead.wait_for(5, seconds(30))) << "got " << dead.count();
   std::this_thread::sleep_for(seconds(1));  // anything extra would show up now
   EXPECT_EQ(agent.stop(), 0);
@@ -175,9 +182,8 @@ TEST(Pipeline, BrokerOutageLosesNothingAndMemoryStaysBounded) {
   TempDir dir;
   const std::string logs = logs_dir(dir);
   constexpr std::uint64_t kBound = 16u << 20, kOverhead = 48u << 20;
-  Agent agent(dir, test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap(),
-                               "pipeline: { max_in_flight_bytes: 16MiB, checkpoint_interval: 200ms, "
-                               "rescan_interval: 200ms }\n"));
+  Agent agent(dir, test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap(), "",
+                               "max_in_flight_bytes: 16MiB"));
   append_records(logs + "/a.jsonl", "a", 0, 1000, 900);
   ASSERT_TRUE(records.wait_for(1000, seconds(30))) << agent.log();
   std::uint64_t idle_rss = agent.process().rss_bytes();
@@ -194,6 +200,7 @@ TEST(Pipeline, BrokerOutageLosesNothingAndMemoryStaysBounded) {
     peak = std::max(peak, agent.process().rss_bytes());
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  const std::uint64_t peak_during = peak;
   cluster.command("up");
   while (!records.wait_for(next, std::chrono::milliseconds(200))) {
     peak = std::max(peak, agent.process().rss_bytes());
@@ -204,8 +211,10 @@ TEST(Pipeline, BrokerOutageLosesNothingAndMemoryStaysBounded) {
   EXPECT_EQ(agent.stop(), 0);
   Delivery d = summarize(records.messages());
   EXPECT_TRUE(d.missing("a", next).empty());
-  std::printf("outage: %llu records (%.0f MB) written, idle RSS %.1f MiB, peak RSS %.1f MiB, bound %.0f+%.0f MiB\n",
-              static_cast<unsigned long long>(next), next * 1.15e-3, idle_rss / 1048576.0, peak / 1048576.0,
+  std::printf("outage: %llu records (%.0f MB) written, idle RSS %.1f MiB, peak RSS %.1f MiB during the outage, "
+              "%.1f MiB overall, bound %.0f+%.0f MiB\n",
+              static_cast<unsigned long long>(next), next * 1.15e-3, idle_rss / 1048576.0, peak_during / 1048576.0,
+              peak / 1048576.0,
               kBound / 1048576.0, kOverhead / 1048576.0);
   EXPECT_LT(peak, kBound + kOverhead);
 }

@@ -5,10 +5,10 @@
 namespace auditship::testing {
 
 std::string test_config(const std::string& glob, const std::string& state_dir, const std::string& brokers,
-                        const std::string& extra) {
+                        const std::string& extra, const std::string& pipeline) {
   return "sources:\n  - path: \"" + glob + "\"\nstate_dir: \"" + state_dir + "\"\nkafka:\n  brokers: \"" + brokers +
          "\"\n  properties: { linger.ms: \"5\" }\npipeline:\n  checkpoint_interval: 200ms\n  rescan_interval: 200ms\n" +
-         extra;
+         (pipeline.empty() ? "" : "  " + pipeline + "\n") + extra;
 }
 
 Agent::Agent(const TempDir& dir, const std::string& config_yaml, std::vector<std::string> extra_args,

@@ -8,10 +8,11 @@
 
 namespace auditship::testing {
 
-// A config for tests: sources = `glob`, the given brokers, state in `state_dir`, plus any
-// extra YAML appended verbatim (top-level keys).
+// A config for tests: sources = `glob`, the given brokers, state in `state_dir`, fast
+// checkpoints and rescans; `pipeline` adds keys to the pipeline map (e.g. "max_in_flight_bytes:
+// 8MiB"), `extra` adds top-level YAML verbatim.
 std::string test_config(const std::string& glob, const std::string& state_dir, const std::string& brokers,
-                        const std::string& extra = {});
+                        const std::string& extra = {}, const std::string& pipeline = {});
 
 class Agent {
  public:

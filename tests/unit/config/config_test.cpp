@@ -89,6 +89,14 @@ TEST(Config, MissingRequiredPieces) {
   EXPECT_NE(c.error().find("kafka.brokers: is required"), std::string::npos) << c.error();
 }
 
+TEST(Config, DuplicateKeysAreAnError) {
+  auto c = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\npipeline: {}\npipeline: {}\n",
+                       "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().find("t.yaml:4: pipeline: duplicate key (first given on line 3)"), std::string::npos)
+      << c.error();
+}
+
 TEST(Config, InvalidYamlNamesTheLine) {
   auto c = load_string("sources:\n  - path: [unclosed\n", "t.yaml", kNoStateCheck);
   ASSERT_FALSE(c.ok());
