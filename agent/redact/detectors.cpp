@@ -117,7 +117,16 @@ bool e164_ok(std::string_view s) {
 }
 
 PatternSpec pat(std::string expression, Validator v = Validator::kNone, unsigned flags = 0) {
-  return PatternSpec{std::move(expression), flags, v, false};
+  return PatternSpec{std::move(expression), flags, v, false, {}};
+}
+
+// A digit pattern with a prefilter that drops its \b fences and optional tails: \b next to
+// a digit class roughly halves Hyperscan's speed on digit-dense JSON (measured: five digit
+// detectors 282 -> 474 MB/s), and the prefilter only has to match inside every real match.
+PatternSpec digits(std::string expression, std::string prefilter, Validator v) {
+  PatternSpec p = pat(std::move(expression), v);
+  p.prefilter = std::move(prefilter);
+  return p;
 }
 
 std::vector<DetectorSpec> make_builtins() {
@@ -139,22 +148,26 @@ std::vector<DetectorSpec> make_builtins() {
     d.push_back({"bearer_token", "[BEARER_TOKEN]", {header, bare}});
   }
   // [A-Za-z] where the seed had [A-Z|a-z] (which also accepted '|').
-  d.push_back({"email", "[EMAIL]", {pat(R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)")}});
-  d.push_back({"iban", "[IBAN]", {pat(R"(\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b)", Validator::kMod97)}});
-  d.push_back({"credit_card", "[CARD]", {pat(R"(\b[0-9](?:[ -]?[0-9]){12,18}\b)", Validator::kLuhn)}});
-  d.push_back({"ssn", "[SSN]", {pat(R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)", Validator::kSsn)}});
+  {
+    PatternSpec email = pat(R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)");
+    email.prefilter = R"([A-Za-z0-9._%+-]@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)";
+    d.push_back({"email", "[EMAIL]", {email}});
+  }
+  d.push_back({"iban", "[IBAN]", {digits(R"(\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b)", R"([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11})", Validator::kMod97)}});
+  d.push_back({"credit_card", "[CARD]", {digits(R"(\b[0-9](?:[ -]?[0-9]){12,18}\b)", R"([0-9](?:[ -]?[0-9]){12})", Validator::kLuhn)}});
+  d.push_back({"ssn", "[SSN]", {digits(R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)", R"([0-9]{3}-[0-9]{2}-[0-9]{4})", Validator::kSsn)}});
   d.push_back({"phone", "[PHONE]",
                {
-                   pat(R"(\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b)", Validator::kPhone),
+                   digits(R"(\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b)", R"([0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4})", Validator::kPhone),
                    pat(R"(\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}\b)", Validator::kPhone),
                    pat(R"(\+1[-. ]?(?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b)", Validator::kPhone),
                    pat(R"(\b1[-. ](?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ][0-9]{4}\b)", Validator::kPhone),
                    // Bare digits only when they are a valid NANP number, so epoch seconds
                    // (1.7e9: area code 1xx) and most ids survive.
-                   pat(R"(\b[2-9][0-9]{2}[2-9][0-9]{6}\b)", Validator::kNanp),
+                   digits(R"(\b[2-9][0-9]{2}[2-9][0-9]{6}\b)", R"([2-9][0-9]{2}[2-9][0-9]{6})", Validator::kNanp),
                    pat(R"(\+[2-9][0-9]{0,2}(?:[ .-]?[0-9]){6,14}\b)", Validator::kE164),
                }});
-  d.push_back({"ipv4", "[IPV4]", {pat(R"(\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b)", Validator::kIpv4)}});
+  d.push_back({"ipv4", "[IPV4]", {digits(R"(\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b)", R"([0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9])", Validator::kIpv4)}});
   return d;
 }
 

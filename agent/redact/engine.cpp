@@ -59,14 +59,14 @@ Result<EnginePtr> Engine::compile(const RedactConfig& config) {
       replacement = "[" + c.name + "]";
       std::transform(replacement.begin(), replacement.end(), replacement.begin(), ::toupper);
     }
-    detectors.push_back({c.name, replacement, {PatternSpec{c.pattern, 0, v, false}}});
+    detectors.push_back({c.name, replacement, {PatternSpec{c.pattern, 0, v, false, {}}}});
   }
   return compile(std::move(detectors));
 }
 
 Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors) {
   std::shared_ptr<Engine> e(new Engine());
-  std::vector<const char*> exprs;
+  std::vector<const char*> exprs, prefilter_exprs;
   std::vector<unsigned> plain_flags, som_flags, ids;
   std::vector<std::string> names;
   for (std::uint32_t d = 0; d < detectors.size(); ++d) {
@@ -77,6 +77,7 @@ Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors) {
       ids.push_back(static_cast<unsigned>(e->patterns_.size()));
       e->patterns_.push_back({d, p.validator, p.secret_after_space});
       exprs.push_back(p.expression.c_str());
+      prefilter_exprs.push_back(p.prefilter.empty() ? p.expression.c_str() : p.prefilter.c_str());
       plain_flags.push_back(p.flags);
       som_flags.push_back(p.flags | HS_FLAG_SOM_LEFTMOST);
       names.push_back(detectors[d].name);
@@ -85,7 +86,7 @@ Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors) {
   }
   if (exprs.empty()) return EnginePtr(std::move(e));  // every detector disabled: nothing to scan
   std::string error;
-  e->prefilter_ = compile_db(exprs, plain_flags, ids, names, error);
+  e->prefilter_ = compile_db(prefilter_exprs, plain_flags, ids, names, error);
   if (!e->prefilter_) return Error{error};
   e->exact_ = compile_db(exprs, som_flags, ids, names, error);
   if (!e->exact_) return Error{error};

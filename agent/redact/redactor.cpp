@@ -121,7 +121,8 @@ void decode(std::string_view raw, std::string& out, std::vector<std::uint32_t>* 
         default: out += e; break;  // \" \\ \/
       }
     }
-    if (raw_at) raw_at->insert(raw_at->end(), out.size() - before, static_cast<std::uint32_t>(at));
+    if (raw_at)
+      for (std::size_t k = before; k < out.size(); ++k) raw_at->push_back(static_cast<std::uint32_t>(at));
   }
   if (raw_at) raw_at->push_back(static_cast<std::uint32_t>(raw.size()));
 }
@@ -369,12 +370,14 @@ class Walker {
   bool redact_text(std::string_view raw, bool esc, std::string& dst, bool flagged) {
     std::string_view text = raw;
     if (esc) {
-      decode(raw, st_.decoded, &st_.raw_at);
+      decode(raw, st_.decoded, nullptr);
       text = st_.decoded;
     }
     if (!flagged && !st_.scanner.may_match(text)) return false;
     st_.scanner.find(text, st_.spans);
     if (st_.spans.empty()) return false;
+    // Only now is the decoded->raw offset map worth building (most escaped strings are clean).
+    if (esc) decode(raw, st_.decoded, &st_.raw_at);
     const Engine& engine = st_.scanner.engine();
     std::size_t pos = 0;
     for (const Span& sp : st_.spans) {

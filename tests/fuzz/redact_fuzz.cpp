@@ -8,12 +8,10 @@
 //  - redacting the output again changes nothing.
 //
 // Build and run (see tests/fuzz/CMakeLists.txt); ctest runs it for 60 s (label `fuzz`):
-//   cmake -G Ninja -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DAUDITSHIP_FUZZ=ON \
-//         -DAUDITSHIP_SANITIZE=address,undefined -DAUDITSHIP_BENCH=OFF
+//   cmake -G Ninja -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DAUDITSHIP_FUZZ=ON -DAUDITSHIP_SANITIZE=address,undefined -DAUDITSHIP_BENCH=OFF
 //   ninja -C build-fuzz redact_fuzz && ctest --test-dir build-fuzz -L fuzz
 // Longer (an hour, both cores, keeping new inputs):
-//   mkdir -p /tmp/rcorpus && build-fuzz/tests/fuzz/redact_fuzz -max_total_time=3600 -jobs=2 \
-//         -dict=tests/fuzz/redact.dict /tmp/rcorpus tests/fuzz/corpus/redact
+//   mkdir -p /tmp/rcorpus && build-fuzz/tests/fuzz/redact_fuzz -max_total_time=3600 -jobs=2 -dict=tests/fuzz/redact.dict /tmp/rcorpus tests/fuzz/corpus/redact
 #include <simdjson.h>
 
 #include <cstdint>

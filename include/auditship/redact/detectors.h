@@ -33,6 +33,10 @@ struct PatternSpec {
   // The span to replace starts after the last whitespace of the match (bearer tokens keep
   // their `Authorization: Bearer ` prefix, so the text stays readable).
   bool secret_after_space = false;
+  // A cheaper expression for the no-SOM prefilter (empty: `expression`). It must match a
+  // substring of every match of `expression`; it may match more. Dropping a leading
+  // unbounded class (the email local part) makes the prefilter an order of magnitude faster.
+  std::string prefilter;
 };
 
 struct DetectorSpec {
