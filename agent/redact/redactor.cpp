@@ -1,15 +1,633 @@
 #include "auditship/redact/redactor.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <simdjson.h>
+
+#include <array>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "auditship/common/metrics.h"
+
 namespace auditship::redact {
+namespace {
 
-// Placeholder until the Hyperscan engine lands (issue #3): passes records through unchanged.
-Result<RedactorPtr> Redactor::make(const RedactConfig& config) { return RedactorPtr(new Redactor(config)); }
+enum class Policy : std::uint8_t { kRedact, kKeep, kDrop, kHash };
+constexpr std::uint32_t kNoNode = UINT32_MAX;
+// simdjson's default depth limit: deeper documents are rejected by both, so the parser
+// stage and the redactor agree, and the recursion below stays far from the stack limit.
+constexpr int kMaxDepth = 1024;
+// Beyond this many prefilter hits in one line, every string is scanned exactly.
+constexpr std::size_t kMaxLineEnds = 256;
+// A replacement changes its neighbours' context (a candidate once glued to a longer token
+// may stand alone afterwards), so a string is rescanned until nothing changes: that is what
+// makes redacting twice equal to redacting once. Real text converges in one or two passes.
+constexpr int kMaxPasses = 4;
 
-void Redactor::process(Batch&) {}
+struct PathNode {
+  std::vector<std::pair<std::string, std::uint32_t>> children;
+  Policy policy = Policy::kRedact;
+  bool has_policy = false;
+};
+
+bool parse_policy(std::string_view s, Policy& p) {
+  if (s == "redact") p = Policy::kRedact;
+  else if (s == "keep") p = Policy::kKeep;
+  else if (s == "drop") p = Policy::kDrop;
+  else if (s == "hash") p = Policy::kHash;
+  else return false;
+  return true;
+}
+
+// Bytes that end the fast scan through a string: the closing quote, an escape, or a control
+// character (invalid in JSON strings).
+constexpr std::array<bool, 256> make_string_stops() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = true;
+  t['"'] = t['\\'] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kStringStop = make_string_stops();
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+unsigned hex4(const char* p) {
+  return static_cast<unsigned>(hex_value(p[0]) << 12 | hex_value(p[1]) << 8 | hex_value(p[2]) << 4 | hex_value(p[3]));
+}
+
+void append_utf8(std::string& out, unsigned cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | cp >> 6);
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | cp >> 12);
+    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | cp >> 18);
+    out += static_cast<char>(0x80 | (cp >> 12 & 0x3F));
+    out += static_cast<char>(0x80 | (cp >> 6 & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// Decodes the inside of a well-formed JSON string. raw_at (if given) maps each decoded byte
+// to the offset of the raw character or escape it came from, plus one entry for the end, so
+// a span of decoded text maps back to raw bytes and untouched escapes survive verbatim.
+// A lone surrogate decodes to U+FFFD (it is kept as written in the output).
+void decode(std::string_view raw, std::string& out, std::vector<std::uint32_t>* raw_at) {
+  out.clear();
+  if (raw_at) raw_at->clear();
+  std::size_t i = 0;
+  while (i < raw.size()) {
+    std::size_t at = i;
+    std::size_t before = out.size();
+    char c = raw[i];
+    if (c != '\\') {
+      out += c;
+      ++i;
+    } else {
+      char e = raw[i + 1];
+      i += 2;
+      switch (e) {
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          unsigned cp = hex4(raw.data() + i);
+          i += 4;
+          if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= raw.size() && raw[i] == '\\' && raw[i + 1] == 'u') {
+            unsigned lo = hex4(raw.data() + i + 2);
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+              i += 6;
+            }
+          }
+          if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+          append_utf8(out, cp);
+          break;
+        }
+        default: out += e; break;  // \" \\ \/
+      }
+    }
+    if (raw_at)
+      for (std::size_t k = before; k < out.size(); ++k) raw_at->push_back(static_cast<std::uint32_t>(at));
+  }
+  if (raw_at) raw_at->push_back(static_cast<std::uint32_t>(raw.size()));
+}
+
+bool is_hex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+Result<std::string> load_hmac_key(const RedactConfig& config) {
+  std::string key;
+  if (!config.hash_key_env.empty())
+    if (const char* v = std::getenv(config.hash_key_env.c_str()); v) key = v;
+  if (key.empty() && !config.hash_key_file.empty()) {
+    std::ifstream in(config.hash_key_file, std::ios::binary);
+    if (!in) return Error{"redact.hash_key_file: cannot read '" + config.hash_key_file + "'"};
+    std::ostringstream s;
+    s << in.rdbuf();
+    key = s.str();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  }
+  if (key.empty()) {
+    std::string where;
+    if (!config.hash_key_env.empty()) where += "environment variable " + config.hash_key_env + " is unset or empty";
+    if (!config.hash_key_file.empty()) where += std::string(where.empty() ? "" : " and ") + "hash_key_file is empty";
+    if (where.empty()) where = "neither redact.hash_key_env nor redact.hash_key_file is set";
+    return Error{"redact.fields uses `hash` but there is no HMAC key (" + where +
+                 "); refusing to fall back to a plain hash"};
+  }
+  // A short key can be brute-forced together with the (often guessable) values.
+  if (key.size() < 16) return Error{"redact: the HMAC key for `hash` fields must be at least 16 bytes"};
+  return key;
+}
+
+}  // namespace
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), md, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned i = 0; i < len; ++i) {
+    out[2 * i] = kHex[md[i] >> 4];
+    out[2 * i + 1] = kHex[md[i] & 0xF];
+  }
+  return out;
+}
+
+struct Redactor::Shared {
+  EnginePtr engine;
+  std::vector<PathNode> paths;  // [0] is the document root
+  bool scan_keys = false;
+  std::string hmac_key;
+  std::vector<metrics::Counter*> redactions;  // by detector
+  metrics::Counter* hashed = nullptr;
+  metrics::Counter* dropped = nullptr;
+  metrics::Counter* rejected = nullptr;
+};
+
+struct Redactor::State {
+  explicit State(const EnginePtr& engine)
+      : scanner(engine), pending(engine->detector_count()), total(engine->detector_count()) {}
+  Scanner scanner;
+  std::vector<std::uint64_t> pending, total;  // by detector
+  std::uint64_t pending_hashed = 0, pending_dropped = 0, pending_rejected = 0;
+  std::vector<std::uint32_t> line_hits;  // detectors hit in the current line, committed if it is valid
+  std::uint64_t line_hashed = 0, line_dropped = 0;
+  std::vector<std::uint32_t> line_ends;
+  bool line_ends_complete = false;
+  std::vector<Span> spans;
+  std::string decoded, key, pass[2], copy;
+  std::vector<std::uint32_t> raw_at;
+};
+
+namespace {
+
+// One pass over one JSON text: validates it and rewrites it into `out`, copying untouched
+// bytes lazily (out receives nothing until the first change).
+class Walker {
+ public:
+  Walker(const Redactor::Shared& shared, Redactor::State& st, std::string_view in, std::string& out)
+      : sh_(shared), st_(st), b_(in.data()), n_(in.size()), out_(out) {}
+
+  bool run() {
+    skip_ws();
+    if (!parse_value(Policy::kRedact, sh_.paths.empty() ? kNoNode : 0)) return false;
+    skip_ws();
+    return i_ == n_;
+  }
+  [[nodiscard]] bool changed() const { return changed_; }
+  void finish() { out_.append(b_ + copied_, n_ - copied_); }
+
+ private:
+  void skip_ws() {
+    while (i_ < n_ && (b_[i_] == ' ' || b_[i_] == '\n' || b_[i_] == '\r' || b_[i_] == '\t')) ++i_;
+  }
+  // Replaces input bytes [from, to) by whatever the caller appends next.
+  void cut(std::size_t from, std::size_t to) {
+    out_.append(b_ + copied_, from - copied_);
+    copied_ = to;
+    changed_ = true;
+  }
+
+  bool parse_value(Policy policy, std::uint32_t node) {
+    if (i_ >= n_) return false;
+    switch (b_[i_]) {
+      case '{': return nest([&] { return parse_object(policy, node); });
+      case '[': return nest([&] { return parse_array(policy, node); });
+      case '"': return parse_string_value(policy);
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return parse_number(policy);
+    }
+  }
+
+  template <class F>
+  bool nest(F&& f) {
+    if (++depth_ > kMaxDepth) return false;
+    bool ok = f();
+    --depth_;
+    return ok;
+  }
+
+  bool literal(std::string_view word) {
+    if (n_ - i_ < word.size() || std::string_view(b_ + i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+
+  bool digits() {
+    std::size_t s = i_;
+    while (i_ < n_ && b_[i_] >= '0' && b_[i_] <= '9') ++i_;
+    return i_ > s;
+  }
+
+  bool parse_number(Policy policy) {
+    std::size_t s = i_;
+    if (b_[i_] == '-') ++i_;
+    if (i_ >= n_) return false;
+    if (b_[i_] == '0') {
+      ++i_;
+    } else if (!digits()) {
+      return false;
+    }
+    if (i_ < n_ && b_[i_] == '.') {
+      ++i_;
+      if (!digits()) return false;
+    }
+    if (i_ < n_ && (b_[i_] == 'e' || b_[i_] == 'E')) {
+      ++i_;
+      if (i_ < n_ && (b_[i_] == '+' || b_[i_] == '-')) ++i_;
+      if (!digits()) return false;
+    }
+    if (policy == Policy::kHash) write_hash(s, i_, std::string_view(b_ + s, i_ - s), true);
+    return true;
+  }
+
+  // Scans a string token starting at its opening quote; leaves i_ after the closing quote.
+  bool scan_string(bool& has_escape) {
+    has_escape = false;
+    ++i_;
+    for (;;) {
+      while (i_ < n_ && !kStringStop[static_cast<unsigned char>(b_[i_])]) ++i_;
+      if (i_ >= n_) return false;
+      char c = b_[i_];
+      if (c == '"') {
+        ++i_;
+        return true;
+      }
+      if (c != '\\' || i_ + 1 >= n_) return false;  // a raw control character
+      has_escape = true;
+      char e = b_[i_ + 1];
+      if (e == 'u') {
+        if (n_ - i_ < 6) return false;
+        for (int k = 2; k < 6; ++k)
+          if (hex_value(b_[i_ + k]) < 0) return false;
+        i_ += 6;
+      } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+        i_ += 2;
+      } else {
+        return false;
+      }
+    }
+  }
+
+  bool parse_string_value(Policy policy) {
+    std::size_t s = i_;
+    bool esc;
+    if (!scan_string(esc)) return false;
+    if (policy == Policy::kRedact) {
+      redact_string(s + 1, i_ - 1, esc);
+    } else if (policy == Policy::kHash) {
+      std::string_view text(b_ + s + 1, i_ - 1 - (s + 1));
+      if (esc) {
+        decode(text, st_.decoded, nullptr);
+        text = st_.decoded;
+      }
+      if (!is_hex64(text)) write_hash(s + 1, i_ - 1, text, false);  // a hex64 value is our own output
+    }
+    return true;
+  }
+
+  void write_hash(std::size_t from, std::size_t to, std::string_view value, bool quote) {
+    std::string hex = hmac_sha256_hex(sh_.hmac_key, value);
+    cut(from, to);
+    if (quote) out_ += '"';
+    out_ += hex;
+    if (quote) out_ += '"';
+    ++st_.line_hashed;
+  }
+
+  // Does a prefilter match end inside [s, e)? Strings come in line order, so one cursor
+  // walks the sorted ends once per line.
+  bool line_flagged(std::size_t s, std::size_t e) {
+    const auto& ends = st_.line_ends;
+    while (end_cursor_ < ends.size() && ends[end_cursor_] <= s) ++end_cursor_;
+    return end_cursor_ < ends.size() && ends[end_cursor_] <= e;
+  }
+
+  // Redacts the inside [s, e) of a string token, rescanning the result until it is stable.
+  void redact_string(std::size_t s, std::size_t e, bool esc) {
+    bool prefiltered = !esc && st_.line_ends_complete;
+    if (prefiltered && !line_flagged(s, e)) return;
+    std::string_view cur(b_ + s, e - s);
+    bool changed = false;
+    for (int pass = 0; pass < kMaxPasses; ++pass) {
+      std::string& dst = st_.pass[pass & 1];
+      dst.clear();
+      if (!redact_text(cur, esc, dst, pass == 0 && prefiltered)) break;
+      changed = true;
+      cur = dst;
+      esc = cur.find('\\') != std::string_view::npos;
+    }
+    if (!changed) return;
+    cut(s, e);
+    out_.append(cur);
+  }
+
+  // One pass: appends the redacted form of raw string contents `raw` to dst; false if none.
+  bool redact_text(std::string_view raw, bool esc, std::string& dst, bool flagged) {
+    std::string_view text = raw;
+    if (esc) {
+      decode(raw, st_.decoded, nullptr);
+      text = st_.decoded;
+    }
+    if (!flagged && !st_.scanner.may_match(text)) return false;
+    st_.scanner.find(text, st_.spans);
+    if (st_.spans.empty()) return false;
+    // Only now is the decoded->raw offset map worth building (most escaped strings are clean).
+    if (esc) decode(raw, st_.decoded, &st_.raw_at);
+    const Engine& engine = st_.scanner.engine();
+    std::size_t pos = 0;
+    for (const Span& sp : st_.spans) {
+      std::size_t rb = esc ? st_.raw_at[sp.begin] : sp.begin;
+      std::size_t re = esc ? st_.raw_at[sp.end] : sp.end;
+      dst.append(raw.substr(pos, rb - pos));
+      dst.append(engine.json_replacement(sp.detector));
+      pos = re;
+      st_.line_hits.push_back(sp.detector);
+    }
+    dst.append(raw.substr(pos));
+    return true;
+  }
+
+  std::uint32_t lookup(std::uint32_t node, std::size_t s, std::size_t e, bool esc) {
+    std::string_view key(b_ + s, e - s);
+    if (esc) {
+      decode(key, st_.key, nullptr);
+      key = st_.key;
+    }
+    for (const auto& [name, child] : sh_.paths[node].children)
+      if (name == key) return child;
+    return kNoNode;
+  }
+
+  bool parse_object(Policy policy, std::uint32_t node) {
+    ++i_;
+    skip_ws();
+    if (i_ < n_ && b_[i_] == '}') {
+      ++i_;
+      return true;
+    }
+    bool emitted = false;  // a member before this one survives
+    std::size_t comma = std::string_view::npos;
+    for (;;) {
+      if (i_ >= n_ || b_[i_] != '"') return false;
+      std::size_t ks = i_;
+      bool kesc;
+      if (!scan_string(kesc)) return false;
+      std::size_t ke = i_;
+      Policy mp = policy;
+      std::uint32_t child = node == kNoNode ? kNoNode : lookup(node, ks + 1, ke - 1, kesc);
+      if (child != kNoNode && sh_.paths[child].has_policy) mp = sh_.paths[child].policy;
+      skip_ws();
+      if (i_ >= n_ || b_[i_] != ':') return false;
+      ++i_;
+      skip_ws();
+      if (mp == Policy::kDrop) {
+        if (!parse_value(Policy::kKeep, kNoNode)) return false;
+        // Remove the member with the comma before it; the first member has none, so its
+        // following comma goes with the next surviving member (below).
+        cut(comma != std::string_view::npos ? comma : ks, i_);
+        ++st_.line_dropped;
+      } else {
+        if (!emitted && comma != std::string_view::npos) cut(comma, comma + 1);
+        if (sh_.scan_keys && mp != Policy::kKeep) redact_string(ks + 1, ke - 1, kesc);
+        if (!parse_value(mp, child)) return false;
+        emitted = true;
+      }
+      skip_ws();
+      if (i_ >= n_) return false;
+      if (b_[i_] == ',') {
+        comma = i_++;
+        skip_ws();
+        continue;
+      }
+      if (b_[i_] != '}') return false;
+      ++i_;
+      return true;
+    }
+  }
+
+  bool parse_array(Policy policy, std::uint32_t node) {
+    ++i_;
+    skip_ws();
+    if (i_ < n_ && b_[i_] == ']') {
+      ++i_;
+      return true;
+    }
+    for (;;) {
+      if (!parse_value(policy, node)) return false;  // paths match through arrays
+      skip_ws();
+      if (i_ >= n_) return false;
+      if (b_[i_] == ',') {
+        ++i_;
+        skip_ws();
+        continue;
+      }
+      if (b_[i_] != ']') return false;
+      ++i_;
+      return true;
+    }
+  }
+
+  const Redactor::Shared& sh_;
+  Redactor::State& st_;
+  const char* b_;
+  std::size_t n_;
+  std::size_t i_ = 0;
+  std::string& out_;
+  std::size_t copied_ = 0;
+  std::size_t end_cursor_ = 0;
+  int depth_ = 0;
+  bool changed_ = false;
+};
+
+Result<std::shared_ptr<Redactor::Shared>> make_shared_state(EnginePtr engine, const RedactConfig& config) {
+  auto sh = std::make_shared<Redactor::Shared>();
+  sh->engine = std::move(engine);
+  sh->scan_keys = config.scan_keys;
+  bool any_hash = false;
+  if (!config.fields.empty()) sh->paths.emplace_back();
+  for (const auto& [path, policy_name] : config.fields) {
+    Policy policy;
+    if (!parse_policy(policy_name, policy)) return Error{"redact.fields." + path + ": unknown policy '" + policy_name + "'"};
+    any_hash |= policy == Policy::kHash;
+    std::uint32_t node = 0;
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t dot = path.find('.', start);
+      std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      std::uint32_t next = kNoNode;
+      for (const auto& [name, child] : sh->paths[node].children)
+        if (name == part) next = child;
+      if (next == kNoNode) {
+        next = static_cast<std::uint32_t>(sh->paths.size());
+        sh->paths[node].children.emplace_back(part, next);
+        sh->paths.emplace_back();
+      }
+      node = next;
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    sh->paths[node].policy = policy;
+    sh->paths[node].has_policy = true;
+  }
+  if (any_hash) {
+    auto key = load_hmac_key(config);
+    if (!key) return Error{key.error()};
+    sh->hmac_key = std::move(*key);
+  }
+  auto& reg = metrics::Registry::global();
+  for (std::size_t d = 0; d < sh->engine->detector_count(); ++d)
+    sh->redactions.push_back(&reg.counter("auditship_redactions_total", "Values redacted, by detector",
+                                          {{"detector", sh->engine->name(d)}}));
+  const char* policy_help = "String values rewritten or removed by a field policy";
+  sh->hashed = &reg.counter("auditship_redact_fields_total", policy_help, {{"policy", "hash"}});
+  sh->dropped = &reg.counter("auditship_redact_fields_total", policy_help, {{"policy", "drop"}});
+  sh->rejected = &reg.counter("auditship_redact_rejected_total",
+                              "Records the redactor could not parse (dropped, never shipped unredacted)");
+  return sh;
+}
+
+}  // namespace
+
+Result<RedactorPtr> Redactor::make(const RedactConfig& config) {
+  auto engine = Engine::compile(config);
+  if (!engine) return Error{"redact: " + engine.error()};
+  auto shared = make_shared_state(std::move(*engine), config);
+  if (!shared) return Error{shared.error()};
+  return RedactorPtr(new Redactor(std::move(*shared)));
+}
+
+Result<RedactorPtr> Redactor::make(std::vector<DetectorSpec> detectors) {
+  auto engine = Engine::compile(std::move(detectors));
+  if (!engine) return Error{"redact: " + engine.error()};
+  auto shared = make_shared_state(std::move(*engine), RedactConfig{});
+  if (!shared) return Error{shared.error()};
+  return RedactorPtr(new Redactor(std::move(*shared)));
+}
+
+Redactor::Redactor(std::shared_ptr<const Shared> shared)
+    : shared_(std::move(shared)), state_(std::make_unique<State>(shared_->engine)) {}
+
+Redactor::~Redactor() { flush_counters(); }
+
+RedactorPtr Redactor::clone() const { return RedactorPtr(new Redactor(shared_)); }
+
+Redactor::Outcome Redactor::rewrite(std::string_view json, std::string& out) {
+  State& st = *state_;
+  if (!simdjson::validate_utf8(json.data(), json.size())) {
+    ++st.pending_rejected;
+    return Outcome::kInvalid;
+  }
+  st.line_ends_complete = shared_->engine->line_prefilter_sound() &&
+                          st.scanner.match_ends(json, st.line_ends, kMaxLineEnds);
+  st.line_hits.clear();
+  st.line_hashed = st.line_dropped = 0;
+  std::size_t start = out.size();
+  Walker w(*shared_, st, json, out);
+  if (!w.run()) {
+    out.resize(start);
+    ++st.pending_rejected;
+    return Outcome::kInvalid;
+  }
+  for (std::uint32_t d : st.line_hits) ++st.pending[d];
+  st.pending_hashed += st.line_hashed;
+  st.pending_dropped += st.line_dropped;
+  if (!w.changed()) return Outcome::kUnchanged;
+  w.finish();
+  return Outcome::kChanged;
+}
 
 bool Redactor::redact_json(std::string_view json, std::string& out) {
-  out.append(json);
-  return true;
+  switch (rewrite(json, out)) {
+    case Outcome::kInvalid: return false;
+    case Outcome::kUnchanged: out.append(json); return true;
+    case Outcome::kChanged: return true;
+  }
+  return false;
+}
+
+void Redactor::process(Batch& batch) {
+  State& st = *state_;
+  for (Record& r : batch.records) {
+    if (r.disposition != Disposition::kShip) continue;
+    std::string_view payload = batch.payload(r);
+    if (r.payload_in_output) {
+      // Appending to batch.output may move it; work from a copy.
+      st.copy.assign(payload);
+      payload = st.copy;
+    }
+    std::size_t start = batch.output.size();
+    switch (rewrite(payload, batch.output)) {
+      case Outcome::kChanged: batch.set_output_payload(r, start); break;
+      case Outcome::kUnchanged: break;
+      case Outcome::kInvalid: r.disposition = Disposition::kDrop; break;
+    }
+  }
+  flush_counters();
+}
+
+void Redactor::flush_counters() {
+  State& st = *state_;
+  for (std::size_t d = 0; d < st.pending.size(); ++d) {
+    if (!st.pending[d]) continue;
+    shared_->redactions[d]->inc(st.pending[d]);
+    st.total[d] += st.pending[d];
+    st.pending[d] = 0;
+  }
+  if (st.pending_hashed) shared_->hashed->inc(std::exchange(st.pending_hashed, 0));
+  if (st.pending_dropped) shared_->dropped->inc(std::exchange(st.pending_dropped, 0));
+  if (st.pending_rejected) shared_->rejected->inc(std::exchange(st.pending_rejected, 0));
+}
+
+std::uint64_t Redactor::count_for_test(std::string_view detector) const {
+  const Engine& e = *shared_->engine;
+  for (std::size_t d = 0; d < e.detector_count(); ++d)
+    if (e.name(d) == detector) return state_->total[d] + state_->pending[d];
+  return 0;
 }
 
 }  // namespace auditship::redact

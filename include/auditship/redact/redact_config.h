@@ -34,11 +34,11 @@ struct RedactConfig {
   template <class V>
   void visit(V& v) {
     v.field("enabled", enabled, "Redact PII and secrets in JSON string values");
-    v.field("disable", disable, "Built-in detectors to turn off");
+    v.field("disable", disable, "Built-in detectors to turn off: openrouter_key, anthropic_key, openai_key, aws_access_key, jwt, bearer_token, email, iban, credit_card, ssn, phone, ipv4");
     v.list("custom", custom, "Extra detectors");
-    v.field("fields", fields, "Per-field policy by dotted path: redact, keep, drop, hash");
+    v.field("fields", fields, "Per-field policy by dotted member path (matches through arrays; covers the subtree unless a longer path overrides): redact, keep, drop, hash");
     v.field("scan_keys", scan_keys, "Also scan and rewrite object keys");
-    v.field("hash_key_env", hash_key_env, "Env var holding the HMAC key for `hash` fields");
+    v.field("hash_key_env", hash_key_env, "Env var holding the HMAC key (>= 16 bytes) for `hash` fields; wins over hash_key_file");
     v.field("hash_key_file", hash_key_file, "File holding the HMAC key for `hash` fields");
   }
   void validate(config::Checker& check) const;

@@ -1,11 +1,29 @@
 #pragma once
-// The Redact stage: removes PII and secrets from JSON string values (see issue #3).
+// The Redact stage: removes PII and secrets from JSON string values (issue #3).
+//
+// Threading: make() compiles the detectors once (the slow part, ~ms to 100s of ms); each
+// worker thread then owns one Redactor, either the one make() returned or a clone(). Clones
+// share the compiled databases, key and counters, and own their Hyperscan scratch and
+// buffers, so a Redactor is never used by two threads at once and never locks.
+//
+// What is rewritten: JSON string values (and keys with `scan_keys`), matched as their
+// decoded text; numbers, booleans, null, keys and structure are copied byte for byte, so an
+// output line is valid JSON of the same shape. Unchanged parts of a string keep their
+// original escapes. Field policies select by dotted member path; a path matches through
+// arrays (`messages.content` is the `content` of every object in the `messages` array) and
+// a policy covers everything below its member unless a longer path says otherwise.
+//
+// Errors: make() fails on a pattern Hyperscan rejects (naming the detector) and when a
+// `hash` field has no HMAC key. A line that is not valid JSON is never echoed.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auditship/common/result.h"
 #include "auditship/pipeline/batch.h"
+#include "auditship/redact/engine.h"
 #include "auditship/redact/redact_config.h"
 
 namespace auditship::redact {
@@ -13,19 +31,43 @@ namespace auditship::redact {
 class Redactor;
 using RedactorPtr = std::unique_ptr<Redactor>;
 
-// Compiled once from the config; process() is called by one worker thread at a time per
-// instance (each worker owns one Redactor or one scratch).
 class Redactor {
  public:
+  enum class Outcome : std::uint8_t { kInvalid, kUnchanged, kChanged };
+
   [[nodiscard]] static Result<RedactorPtr> make(const RedactConfig& config);
-  // Rewrites the payload of every kShip record of the batch in place (into batch.output).
+  // Benchmarks/tests: an explicit detector set with the default field policies.
+  [[nodiscard]] static Result<RedactorPtr> make(std::vector<DetectorSpec> detectors);
+  // Another Redactor for another worker thread, sharing everything compiled.
+  [[nodiscard]] RedactorPtr clone() const;
+  ~Redactor();
+
+  // Rewrites every kShip record of the batch: a changed record's payload moves to
+  // batch.output, an unchanged one keeps pointing at batch.input (zero copy). A record the
+  // redactor cannot parse is dropped (counted), never shipped unredacted. Flushes counters.
   void process(Batch& batch);
-  // One JSON text in, its redacted form appended to `out`. False if `json` is not valid JSON.
+  // One JSON text in, its redacted form appended to `out`. False (and `out` untouched) if
+  // `json` is not valid JSON (RFC 8259, UTF-8).
   bool redact_json(std::string_view json, std::string& out);
+  // As redact_json, but appends only when something changed (kChanged).
+  Outcome rewrite(std::string_view json, std::string& out);
+
+  // Adds the per-detector counts gathered since the last flush to the process metrics
+  // (auditship_redactions_total{detector=...}); process() calls it once per batch.
+  void flush_counters();
+  // Redactions by this instance since construction, by detector name (tests).
+  [[nodiscard]] std::uint64_t count_for_test(std::string_view detector) const;
+
+  struct Shared;  // compiled state shared by clones (see redactor.cpp)
+  struct State;   // per-instance state
 
  private:
-  explicit Redactor(RedactConfig config) : config_(std::move(config)) {}
-  RedactConfig config_;
+  explicit Redactor(std::shared_ptr<const Shared> shared);
+  std::shared_ptr<const Shared> shared_;
+  std::unique_ptr<State> state_;
 };
+
+// Hex HMAC-SHA256 of `data` under `key` (what the `hash` policy writes).
+[[nodiscard]] std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
 }  // namespace auditship::redact

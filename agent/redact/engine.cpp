@@ -1,0 +1,196 @@
+#include "auditship/redact/engine.h"
+
+#include <algorithm>
+
+#include "auditship/common/json_writer.h"
+
+namespace auditship::redact {
+namespace {
+
+// Whether `expression` can only match at the start or end of its input. Such a pattern
+// behaves differently on a whole line than on one string value of it. `[^` is a negated
+// class, not an anchor; a false positive here only costs speed.
+bool anchored(const std::string& e) {
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    char c = e[i];
+    if (c == '\\' && i + 1 < e.size()) {
+      char n = e[++i];
+      if (n == 'A' || n == 'z' || n == 'Z') return true;
+      continue;
+    }
+    if (c == '$' || (c == '^' && (i == 0 || e[i - 1] != '['))) return true;
+  }
+  return false;
+}
+
+bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+hs_database_t* compile_db(const std::vector<const char*>& exprs, const std::vector<unsigned>& flags,
+                          const std::vector<unsigned>& ids, const std::vector<std::string>& names,
+                          std::string& error) {
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+                       HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
+    std::string msg = err && err->message ? err->message : "unknown Hyperscan error";
+    if (err && err->expression >= 0 && static_cast<std::size_t>(err->expression) < names.size())
+      error = "detector '" + names[err->expression] + "': " + msg;
+    else
+      error = msg;
+    hs_free_compile_error(err);
+    return nullptr;
+  }
+  return db;
+}
+
+}  // namespace
+
+Result<EnginePtr> Engine::compile(const RedactConfig& config) {
+  std::vector<DetectorSpec> detectors;
+  for (const auto& d : builtin_detectors())
+    if (std::find(config.disable.begin(), config.disable.end(), d.name) == config.disable.end())
+      detectors.push_back(d);
+  for (const auto& c : config.custom) {
+    Validator v;
+    if (!parse_validator(c.validator, v))
+      return Error{"detector '" + c.name + "': unknown validator '" + c.validator + "'"};
+    std::string replacement = c.replacement;
+    if (replacement.empty()) {
+      replacement = "[" + c.name + "]";
+      std::transform(replacement.begin(), replacement.end(), replacement.begin(), ::toupper);
+    }
+    detectors.push_back({c.name, replacement, {PatternSpec{c.pattern, 0, v, false, {}}}});
+  }
+  return compile(std::move(detectors));
+}
+
+Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors) {
+  std::shared_ptr<Engine> e(new Engine());
+  std::vector<const char*> exprs, prefilter_exprs;
+  std::vector<unsigned> plain_flags, som_flags, ids;
+  std::vector<std::string> names;
+  for (std::uint32_t d = 0; d < detectors.size(); ++d) {
+    std::string escaped;
+    json::append_string(escaped, detectors[d].replacement);
+    e->json_replacements_.push_back(escaped.substr(1, escaped.size() - 2));
+    for (const auto& p : detectors[d].patterns) {
+      ids.push_back(static_cast<unsigned>(e->patterns_.size()));
+      e->patterns_.push_back({d, p.validator, p.secret_after_space});
+      exprs.push_back(p.expression.c_str());
+      prefilter_exprs.push_back(p.prefilter.empty() ? p.expression.c_str() : p.prefilter.c_str());
+      plain_flags.push_back(p.flags);
+      som_flags.push_back(p.flags | HS_FLAG_SOM_LEFTMOST);
+      names.push_back(detectors[d].name);
+      if (anchored(p.expression)) e->line_prefilter_sound_ = false;
+    }
+  }
+  if (exprs.empty()) return EnginePtr(std::move(e));  // every detector disabled: nothing to scan
+  std::string error;
+  e->prefilter_ = compile_db(prefilter_exprs, plain_flags, ids, names, error);
+  if (!e->prefilter_) return Error{error};
+  e->exact_ = compile_db(exprs, som_flags, ids, names, error);
+  if (!e->exact_) return Error{error};
+  e->detectors_ = std::move(detectors);
+  return EnginePtr(std::move(e));
+}
+
+Engine::~Engine() {
+  hs_free_database(prefilter_);
+  hs_free_database(exact_);
+}
+
+Scanner::Scanner(EnginePtr engine) : engine_(std::move(engine)) {
+  // Allocation failure here is out of memory at startup; Hyperscan leaves scratch null and
+  // every scan below then reports nothing, so treat it as fatal instead.
+  for (hs_database_t* db : {engine_->prefilter_, engine_->exact_})
+    if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) std::abort();
+  candidates_.reserve(64);
+}
+
+Scanner::~Scanner() { hs_free_scratch(scratch_); }
+
+namespace {
+struct EndsContext {
+  std::vector<std::uint32_t>* ends;
+  std::size_t limit;
+  bool overflow = false;
+};
+}  // namespace
+
+bool Scanner::match_ends(std::string_view text, std::vector<std::uint32_t>& ends, std::size_t limit) {
+  ends.clear();
+  if (!engine_->prefilter_) return true;
+  EndsContext ctx{&ends, limit};
+  auto on_match = [](unsigned, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
+    auto* c = static_cast<EndsContext*>(p);
+    if (c->ends->size() >= c->limit) {
+      c->overflow = true;
+      return 1;
+    }
+    // Several patterns often end at the same byte; keep one entry per end.
+    if (c->ends->empty() || c->ends->back() != to) c->ends->push_back(static_cast<std::uint32_t>(to));
+    return 0;
+  };
+  hs_scan(engine_->prefilter_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, &ctx);
+  if (ctx.overflow) return false;
+  std::sort(ends.begin(), ends.end());
+  return true;
+}
+
+bool Scanner::may_match(std::string_view text) {
+  if (!engine_->prefilter_) return false;
+  auto stop = [](unsigned, unsigned long long, unsigned long long, unsigned, void*) -> int { return 1; };
+  return hs_scan(engine_->prefilter_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, stop,
+                 nullptr) == HS_SCAN_TERMINATED;
+}
+
+void Scanner::confirm(std::string_view text, const Candidate& c, std::vector<Span>& spans) const {
+  const Engine::PatternMeta& meta = engine_->patterns_[c.id];
+  std::size_t begin = c.from, end = c.to;
+  if (meta.secret_after_space) {
+    std::size_t sp = text.substr(begin, end - begin).find_last_of(" \t\r\n\f\v");
+    if (sp != std::string_view::npos) begin += sp + 1;
+  }
+  if (begin >= end) return;
+  bool ok = validate_candidate(meta.validator, text, begin, end);
+  if (!ok && meta.validator == Validator::kLuhn) {
+    // SOM reports only the leftmost start for each end, so "ref 12 4111 1111 1111 1111"
+    // arrives as one run; a card may start at any later group.
+    for (std::size_t b = begin + 1; b < end && !ok; ++b)
+      if (text[b - 1] == ' ' || text[b - 1] == '-') {
+        ok = validate_candidate(meta.validator, text, b, end);
+        if (ok) begin = b;
+      }
+  }
+  if (!ok) return;
+  // A custom pattern may cut a multi-byte character; widen to whole characters so the
+  // output stays valid UTF-8.
+  while (begin > 0 && is_utf8_continuation(text[begin])) --begin;
+  while (end < text.size() && is_utf8_continuation(text[end])) ++end;
+  spans.push_back({static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), meta.detector});
+}
+
+void Scanner::find(std::string_view text, std::vector<Span>& spans) {
+  spans.clear();
+  candidates_.clear();
+  if (!engine_->exact_) return;
+  auto on_match = [](unsigned id, unsigned long long from, unsigned long long to, unsigned, void* p) -> int {
+    static_cast<std::vector<Candidate>*>(p)->push_back({id, from, to});
+    return 0;
+  };
+  hs_scan(engine_->exact_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, &candidates_);
+  for (const Candidate& c : candidates_) confirm(text, c, spans);
+  if (spans.empty()) return;
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end > b.end;
+    return a.detector < b.detector;
+  });
+  // Leftmost-longest: keep the first span at each start, drop anything overlapping it.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < spans.size(); ++i)
+    if (kept == 0 || spans[i].begin >= spans[kept - 1].end) spans[kept++] = spans[i];
+  spans.resize(kept);
+}
+
+}  // namespace auditship::redact

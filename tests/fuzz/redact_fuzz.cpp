@@ -1,0 +1,101 @@
+// libFuzzer target for the Redactor (default detectors).
+//
+// Properties checked on every input:
+//  - arbitrary bytes never crash (ASan/UBSan catch memory and UB errors);
+//  - what simdjson accepts, the redactor accepts;
+//  - for valid JSON, the output is valid JSON with the same keys, in the same order, and the
+//    same non-string values (strings may change: that is the point);
+//  - redacting the output again changes nothing.
+//
+// Build and run (see tests/fuzz/CMakeLists.txt); ctest runs it for 60 s (label `fuzz`):
+//   cmake -G Ninja -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DAUDITSHIP_FUZZ=ON -DAUDITSHIP_SANITIZE=address,undefined -DAUDITSHIP_BENCH=OFF
+//   ninja -C build-fuzz redact_fuzz && ctest --test-dir build-fuzz -L fuzz
+// Longer (an hour, both cores, keeping new inputs):
+//   mkdir -p /tmp/rcorpus && build-fuzz/tests/fuzz/redact_fuzz -max_total_time=3600 -jobs=2 -dict=tests/fuzz/redact.dict /tmp/rcorpus tests/fuzz/corpus/redact
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "auditship/redact/redactor.h"
+
+namespace {
+
+using auditship::redact::Redactor;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+[[noreturn]] void fail(const char* what, std::string_view in, std::string_view out) {
+  std::fprintf(stderr, "PROPERTY VIOLATED: %s\n in: %.*s\nout: %.*s\n", what, static_cast<int>(in.size()), in.data(),
+               static_cast<int>(out.size()), out.data());
+  std::abort();
+}
+
+bool same_shape(element a, element b) {
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case element_type::OBJECT: {
+      auto ao = a.get_object().value_unsafe();
+      auto bo = b.get_object().value_unsafe();
+      if (ao.size() != bo.size()) return false;
+      auto bi = bo.begin();
+      for (auto field : ao) {
+        if (field.key != (*bi).key || !same_shape(field.value, (*bi).value)) return false;
+        ++bi;
+      }
+      return true;
+    }
+    case element_type::ARRAY: {
+      auto aa = a.get_array().value_unsafe();
+      auto ba = b.get_array().value_unsafe();
+      if (aa.size() != ba.size()) return false;
+      auto bi = ba.begin();
+      for (auto v : aa) {
+        if (!same_shape(v, *bi)) return false;
+        ++bi;
+      }
+      return true;
+    }
+    case element_type::STRING: return true;
+    case element_type::INT64: return a.get_int64().value_unsafe() == b.get_int64().value_unsafe();
+    case element_type::UINT64: return a.get_uint64().value_unsafe() == b.get_uint64().value_unsafe();
+    case element_type::DOUBLE: return a.get_double().value_unsafe() == b.get_double().value_unsafe();
+    case element_type::BOOL: return a.get_bool().value_unsafe() == b.get_bool().value_unsafe();
+    case element_type::NULL_VALUE: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  static auto redactor = [] {
+    auto made = Redactor::make(auditship::redact::RedactConfig{});
+    if (!made) std::abort();
+    return std::move(*made);
+  }();
+  static simdjson::dom::parser in_parser, out_parser;
+
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  std::string out;
+  bool ok = redactor->redact_json(in, out);
+  auto in_doc = in_parser.parse(in.data(), in.size());
+  bool valid = !in_doc.error();
+  if (valid && !ok) fail("simdjson accepts what the redactor rejects", in, out);
+  if (!ok) {
+    if (!out.empty()) fail("rejected input produced output", in, out);
+    return 0;
+  }
+  std::string again;
+  if (!redactor->redact_json(out, again)) fail("output rejected on the second pass", in, out);
+  if (again != out) fail("redacting twice differs from once", out, again);
+  if (valid) {
+    auto out_doc = out_parser.parse(out.data(), out.size());
+    if (out_doc.error()) fail("output is not valid JSON", in, out);
+    if (!same_shape(in_doc.value_unsafe(), out_doc.value_unsafe())) fail("output changed keys or non-string values", in, out);
+  }
+  return 0;
+}
