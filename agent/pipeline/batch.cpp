@@ -10,6 +10,7 @@ std::string_view reason_name(DeadLetterReason reason) {
     case DeadLetterReason::kInvalidUtf8: return "invalid_utf8";
     case DeadLetterReason::kLineTooLong: return "line_too_long";
     case DeadLetterReason::kMessageTooLarge: return "message_too_large";
+    case DeadLetterReason::kUnredactable: return "unredactable";
   }
   return "unknown";
 }

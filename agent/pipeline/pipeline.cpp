@@ -58,9 +58,13 @@ class AgentPipeline final : public Pipeline {
     sink_ = std::move(kafka.value());
 
     parser_ = std::make_unique<parse::Parser>(parse::ParserOptions{config_.kafka.key_field, host});
-    auto redactor = redact::Redactor::make(config_.redact);
-    if (!redactor) return Error{"redact: " + redactor.error()};
-    redactor_ = std::move(redactor.value());
+    if (config_.redact.enabled) {
+      auto redactor = redact::Redactor::make(config_.redact);
+      if (!redactor) return Error{"redact: " + redactor.error()};
+      redactor_ = std::move(redactor.value());
+    } else {
+      log::warn("redaction is disabled: records ship with whatever PII they contain");
+    }
     auto enricher = enrich::Enricher::make(config_.enrich, [this](BatchPtr b) { sink_->send(std::move(b)); });
     if (!enricher) return Error{"enrich: " + enricher.error()};
     enricher_ = std::move(enricher.value());
@@ -113,7 +117,7 @@ class AgentPipeline final : public Pipeline {
   void work() {
     while (auto batch = queue_.pop()) {
       parser_->process(**batch);
-      redactor_->process(**batch);
+      if (redactor_) redactor_->process(**batch);
       enricher_->process(std::move(*batch));
     }
   }

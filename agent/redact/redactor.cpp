@@ -1,5 +1,7 @@
 #include "auditship/redact/redactor.h"
 
+#include "auditship/parse/dead_letter.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <simdjson.h>
@@ -593,7 +595,9 @@ bool Redactor::redact_json(std::string_view json, std::string& out) {
 void Redactor::process(Batch& batch) {
   State& st = *state_;
   for (Record& r : batch.records) {
-    if (r.disposition != Disposition::kShip) continue;
+    // Dead-letter envelopes carry the raw line as a JSON string: it is redacted too, so a
+    // malformed record cannot carry PII past the agent.
+    if (r.disposition != Disposition::kShip && r.disposition != Disposition::kDeadLetter) continue;
     std::string_view payload = batch.payload(r);
     if (r.payload_in_output) {
       // Appending to batch.output may move it; work from a copy.
@@ -604,7 +608,19 @@ void Redactor::process(Batch& batch) {
     switch (rewrite(payload, batch.output)) {
       case Outcome::kChanged: batch.set_output_payload(r, start); break;
       case Outcome::kUnchanged: break;
-      case Outcome::kInvalid: r.disposition = Disposition::kDrop; break;
+      case Outcome::kInvalid: {
+        // The parser accepted it but the redactor cannot rewrite it (the fuzzer says this does
+        // not happen). Never ship it unredacted: dead-letter where it was, without its bytes.
+        batch.output.resize(start);
+        parse::append_dead_letter(batch.output, {DeadLetterReason::kUnredactable,
+                                                 "the redactor could not rewrite this record; raw omitted",
+                                                 batch.source ? std::string_view(batch.source->path) : "",
+                                                 r.file_offset, r.line_bytes, "", ""});
+        batch.set_output_payload(r, start);
+        r.disposition = Disposition::kDeadLetter;
+        r.reason = DeadLetterReason::kUnredactable;
+        break;
+      }
     }
   }
   flush_counters();

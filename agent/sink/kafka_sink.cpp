@@ -244,23 +244,26 @@ void KafkaSink::on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* op
   auto* self = static_cast<KafkaSink*>(opaque);
   auto* ref = static_cast<MessageRef*>(msg->_private);
   InFlight& f = *ref->batch;
-  auto done = [&] {
-    if (self->in_flight_.fetch_sub(1) == 1) {
-      std::lock_guard lock(self->mu_);
-      self->drained_.notify_all();
+  // Runs last on every path: flush() must not see zero in flight before the listener has
+  // heard of the ack, nor between a failed attempt and its retry.
+  struct Done {
+    KafkaSink* self;
+    ~Done() {
+      stats().in_flight.add(-1);
+      if (self->in_flight_.fetch_sub(1) == 1) {
+        std::lock_guard lock(self->mu_);
+        self->drained_.notify_all();
+      }
     }
-    stats().in_flight.add(-1);
-  };
+  } done{self};
   if (!msg->err) {
     bool dead = msg->rkt == self->dlq_;
     (dead ? stats().delivered_dlq : stats().delivered).inc();
     stats().bytes.inc(msg->len);
-    done();
     self->acknowledge(f, ref->index);
     return;
   }
   stats().errors.inc();
-  done();
   if (msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || msg->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
     // Shutting down: not acknowledged, so not checkpointed; the batch is just freed.
     if (f.remaining.fetch_sub(1) == 1) delete &f;

@@ -70,7 +70,7 @@ TEST(Pipeline, EveryRecordOnceThroughRotationTruncationAndMalformedLines) {
   append_records(b, "b", 15000, 18333);
 
   // Malformed lines between good ones in c.
-  write_file(c, "{\"generation_id\":\"gen-truncated\",\n", true);
+  write_file(c, "{\"generation_id\":\"gen-truncated\",\"user_id\":\"leak.me@example.com\",\n", true);
   append_records(c, "c", 10000, 100);
   write_file(c, "[1,2,3]\n", true);
   write_file(c, "{\"prompt\":\"caf\xe9 latin-1\"}\n", true);
@@ -102,6 +102,8 @@ TEST(Pipeline, EveryRecordOnceThroughRotationTruncationAndMalformedLines) {
   EXPECT_EQ(r["invalid_utf8"] + r["invalid_json"], 3) << "truncated JSON, latin-1 text, binary garbage";
   EXPECT_GE(r["invalid_json"], 1);
   EXPECT_GE(r["invalid_utf8"], 1);
+  for (const auto& m : dead.messages())
+    EXPECT_EQ(m.value.find("leak.me@example.com"), std::string::npos) << "dead letters are redacted too: " << m.value;
 }
 
 TEST(Pipeline, CleanRestartShipsNothingTwice) {
@@ -230,10 +232,16 @@ TEST(Pipeline, DemoConfigShipsTheBundledSample) {
   replace("conf/sample/", std::string(AUDITSHIP_SOURCE_DIR) + "/conf/sample/");
   replace("build/demo-state", dir.file("state"));
   write_file(dir.file("demo.yaml"), demo);
-  auto run = run_and_capture(AUDITSHIP_BINARY, {"run", "-c", dir.file("demo.yaml"), "--once", "--show", "2"});
+  auto run = run_and_capture(AUDITSHIP_BINARY, {"run", "-c", dir.file("demo.yaml"), "--once", "--show", "100"});
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.out.find("== topic openrouter-audit: 40 messages"), std::string::npos) << run.out << run.err;
   EXPECT_NE(run.out.find("== topic openrouter-audit-dlq: 2 messages"), std::string::npos) << run.out;
+  // The sample's PII never reaches Kafka: emails, a card, a phone, an SSN, an OpenRouter key.
+  for (const char* pii : {"alice@example.com", "jane.doe@example.com", "4111 1111 1111 1111", "(415) 555-0132",
+                          "123-45-6789", "sk-or-v1-0123456789abcdef"})
+    EXPECT_EQ(run.out.find(pii), std::string::npos) << pii;
+  EXPECT_NE(run.out.find("[EMAIL]"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("1234567812345678"), std::string::npos) << "a non-Luhn order number survives";
 }
 
 }  // namespace

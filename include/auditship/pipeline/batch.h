@@ -38,6 +38,7 @@ enum class DeadLetterReason : std::uint8_t {
   kInvalidUtf8,
   kLineTooLong,
   kMessageTooLarge,
+  kUnredactable,
 };
 std::string_view reason_name(DeadLetterReason reason);
 

@@ -42,9 +42,10 @@ class Redactor {
   [[nodiscard]] RedactorPtr clone() const;
   ~Redactor();
 
-  // Rewrites every kShip record of the batch: a changed record's payload moves to
-  // batch.output, an unchanged one keeps pointing at batch.input (zero copy). A record the
-  // redactor cannot parse is dropped (counted), never shipped unredacted. Flushes counters.
+  // Rewrites every kShip record and dead-letter envelope of the batch: a changed payload
+  // moves to batch.output, an unchanged one stays where it is (zero copy). A record the
+  // redactor cannot parse becomes an `unredactable` dead letter without its bytes (counted),
+  // never shipped unredacted. Flushes counters.
   void process(Batch& batch);
   // One JSON text in, its redacted form appended to `out`. False (and `out` untouched) if
   // `json` is not valid JSON (RFC 8259, UTF-8).

@@ -336,7 +336,25 @@ TEST(RedactorBatchTest, RewritesOnlyChangedShipRecords) {
   EXPECT_FALSE(b.records[1].payload_in_output);  // zero copy
   EXPECT_EQ(b.payload(b.records[1]), R"({"a":"clean"})");
   EXPECT_FALSE(b.records[2].payload_in_output);  // not for shipping: untouched
-  EXPECT_EQ(b.records[3].disposition, Disposition::kDrop);  // never shipped unredacted
+  // Never shipped unredacted: an `unredactable` dead letter that names where it was, without its bytes.
+  EXPECT_EQ(b.records[3].disposition, Disposition::kDeadLetter);
+  EXPECT_EQ(b.records[3].reason, DeadLetterReason::kUnredactable);
+  EXPECT_EQ(b.payload(b.records[3]).find("{bad"), std::string_view::npos);
+  EXPECT_NE(b.payload(b.records[3]).find("\"reason\":\"unredactable\""), std::string_view::npos);
+}
+
+TEST(RedactorBatchTest, DeadLetterEnvelopesAreRedactedToo) {
+  auto r = make_or_die();
+  Batch b;
+  b.output = R"({"reason":"invalid_json","raw":"{\"user\":\"x@y.io\","})";
+  Record rec;
+  rec.payload = {0, static_cast<std::uint32_t>(b.output.size())};
+  rec.payload_in_output = true;
+  rec.disposition = Disposition::kDeadLetter;
+  rec.reason = DeadLetterReason::kInvalidJson;
+  b.records.push_back(rec);
+  r->process(b);
+  EXPECT_EQ(b.payload(b.records[0]), R"({"reason":"invalid_json","raw":"{\"user\":\"[EMAIL]\","})");
 }
 
 TEST(RedactorThreadingTest, CloneSharesDetectors) {
