@@ -20,6 +20,9 @@ namespace auditship::testing {
 enum class FakeAction { kServe, kNotFound, kTooManyRequests, kStatus, kHang, kMalformed, kOversized, kNoCost };
 
 struct FakeBehavior {
+  FakeBehavior() = default;
+  FakeBehavior(FakeAction a, int s = 500, std::string retry = {}, std::string reset = {})  // NOLINT
+      : action(a), status(s), retry_after(std::move(retry)), ratelimit_reset(std::move(reset)) {}
   FakeAction action = FakeAction::kServe;
   int status = 500;                 // kStatus
   std::string retry_after;          // kTooManyRequests: Retry-After header if not empty
