@@ -134,6 +134,41 @@ void BM_FetcherLoopbackTls(benchmark::State& state) {
 BENCHMARK(BM_FetcherLoopbackTls)->Arg(8)->Arg(64)->Arg(256)->Arg(512)->Iterations(3)->Repetitions(3)->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// The Enrich stage's per-record work once a lookup resolved: splice the exact cost and append
+// the `openrouter` and `enrichment` objects to a realistic audit line.
+void BM_RewriteRecord(benchmark::State& state) {
+  const std::string line =
+      R"({"timestamp":"2026-08-21T18:40:11.200Z","generation_id":"gen-1755808812-Qm3x9Lr2Tz8VbN4cKp1W",)"
+      R"("model_requested":"openrouter/auto","model_used":"anthropic/claude-sonnet-4","prompt_tokens":1234,)"
+      R"("completion_tokens":321,"total_cost":0,"latency_ms":2311.5,"status":"success","user_id":"[EMAIL]",)"
+      R"("prompt_hash":"9f2c1a0b7d3e4f56","error_code":null,"metadata":{"app":"billing","env":"prod"}})";
+  GenerationParser parser(field_mask(all_generation_fields()));
+  const std::string body =
+      R"({"data":{"id":"gen-1755808812-Qm3x9Lr2Tz8VbN4cKp1W","total_cost":0.004206,"usage":0.004206,)"
+      R"("cache_discount":null,"upstream_inference_cost":0,"created_at":"2026-08-21T18:40:12.481Z",)"
+      R"("model":"anthropic/claude-sonnet-4","provider_name":"Amazon Bedrock","router":null,"streamed":true,)"
+      R"("cancelled":false,"is_byok":false,"latency":2203,"generation_time":2011,"moderation_latency":null,)"
+      R"("finish_reason":"stop","native_finish_reason":"end_turn","tokens_prompt":1234,"tokens_completion":321,)"
+      R"("native_tokens_prompt":1301,"native_tokens_completion":330,"native_tokens_reasoning":0,)"
+      R"("native_tokens_cached":0,"data_region":"global"}})";
+  auto g = parser.parse(body);
+  LookupResult result;
+  result.status = LookupStatus::kOk;
+  result.attempts = 1;
+  result.resolved_at_ms = 1755808813000;
+  result.total_cost = g->total_cost;
+  result.openrouter = g->openrouter;
+  RecordRewriter rewriter;
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    benchmark::DoNotOptimize(rewriter.rewrite(line, result, {}, out));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * line.size()));
+}
+BENCHMARK(BM_RewriteRecord);
+
 }  // namespace
 
 BENCHMARK_MAIN();
