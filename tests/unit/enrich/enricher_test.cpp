@@ -178,7 +178,8 @@ TEST_F(EnricherTest, FullHoldBufferBlocksProcess) {
   const auto t0 = std::chrono::steady_clock::now();
   enricher_->process(make_batch({audit_line("gen-h3")}));  // must wait for the first batch to leave
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 300ms);
-  EXPECT_GE(sink_.size(), 1u);
+  // Room is made when the first batch leaves the buffer, just before `next` receives it.
+  EXPECT_TRUE(wait_for([&] { return sink_.size() >= 1; }, 2s));
   enricher_->drain(5s);
   EXPECT_EQ(sink_.size(), 2u);
   for (const auto& p : sink_.payloads()) EXPECT_EQ(inspect(p).status, "ok") << p;

@@ -24,6 +24,8 @@ constexpr const char* kKey = "sk-or-v1-fetchertestkey0123456789";
 
 class FetcherTest : public ::testing::Test {
  protected:
+  // The fetcher's thread writes results_: stop it before the members it writes go away.
+  void TearDown() override { fetcher_.reset(); }
   void start(FakeServerOptions options, const std::function<void(EnrichConfig&)>& tweak = {}) {
     server_ = std::make_unique<FakeGenerationServer>(std::move(options));
     config_.enabled = true;
