@@ -1,0 +1,292 @@
+#include "auditship/enrich/generation.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <unordered_map>
+
+#include "auditship/common/json_writer.h"
+#include "auditship/enrich/enrich_config.h"
+
+namespace auditship::enrich {
+namespace {
+
+using FieldIndex = std::unordered_map<std::string_view, std::size_t>;
+
+const FieldIndex& field_index() {
+  static const FieldIndex kIndex = [] {
+    FieldIndex index;
+    const auto& names = all_generation_fields();
+    for (std::size_t i = 0; i < names.size(); ++i) index.emplace(names[i], i);
+    return index;
+  }();
+  return kIndex;
+}
+
+void append_element(std::string& out, simdjson::dom::element value) {
+  using simdjson::dom::element_type;
+  switch (value.type()) {
+    case element_type::INT64:
+    case element_type::UINT64:
+    case element_type::DOUBLE: {
+      // The spec types latency and costs as double but servers send integral values too; one
+      // representation keeps consumers from seeing 12 here and 12.0 there.
+      double d = 0;
+      if (value.get_double().get(d)) out += "null";
+      else json::append_number(out, d);
+      break;
+    }
+    case element_type::STRING: json::append_string(out, std::string_view(value.get_string().value_unsafe())); break;
+    case element_type::BOOL: out += value.get_bool().value_unsafe() ? "true" : "false"; break;
+    case element_type::NULL_VALUE: out += "null"; break;
+    case element_type::ARRAY:
+    case element_type::OBJECT: out += simdjson::minify(value); break;
+  }
+}
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool read_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, out);
+  return ec == std::errc() && p == s.data() + pos + n;
+}
+
+}  // namespace
+
+std::string_view status_name(LookupStatus status) {
+  switch (status) {
+    case LookupStatus::kOk: return "ok";
+    case LookupStatus::kNotFound: return "not_found";
+    case LookupStatus::kUnauthorized: return "unauthorized";
+    case LookupStatus::kPaymentRequired: return "payment_required";
+    case LookupStatus::kError: return "error";
+    case LookupStatus::kTimeout: return "timeout";
+    case LookupStatus::kSkipped: return "skipped";
+    case LookupStatus::kPending: return "pending";
+  }
+  return "error";
+}
+
+FieldMask field_mask(const std::vector<std::string>& names) {
+  FieldMask mask;
+  for (const auto& n : names)
+    if (auto it = field_index().find(n); it != field_index().end()) mask.set(it->second);
+  return mask;
+}
+
+struct GenerationParser::Impl {
+  simdjson::dom::parser parser;
+  FieldMask fields;
+};
+
+GenerationParser::GenerationParser(FieldMask fields) : impl_(std::make_unique<Impl>()) { impl_->fields = fields; }
+GenerationParser::~GenerationParser() = default;
+
+std::optional<ParsedGeneration> GenerationParser::parse(std::string_view body) {
+  simdjson::dom::element doc;
+  if (impl_->parser.parse(body.data(), body.size()).get(doc)) return std::nullopt;
+  simdjson::dom::object data;
+  if (doc["data"].get(data)) return std::nullopt;
+
+  const auto& names = all_generation_fields();
+  std::array<simdjson::dom::element, 32> found{};
+  FieldMask present;
+  ParsedGeneration g;
+  for (auto [key, value] : data) {
+    if (key == "id") {
+      std::string_view id;
+      if (!value.get_string().get(id)) g.served_id = id;
+      continue;
+    }
+    auto it = field_index().find(key);
+    if (it == field_index().end()) continue;  // the schema grows; unknown keys are fine
+    if (key == "total_cost") {
+      double cost = -1;
+      if (!value.get_double().get(cost)) g.total_cost = cost;
+    }
+    found[it->second] = value;
+    present.set(it->second);
+  }
+  g.openrouter = "{";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (!present.test(i) || !impl_->fields.test(i)) continue;
+    if (g.openrouter.size() > 1) g.openrouter += ',';
+    json::append_string(g.openrouter, names[i]);
+    g.openrouter += ':';
+    append_element(g.openrouter, found[i]);
+  }
+  g.openrouter += '}';
+  return g;
+}
+
+std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
+      s[16] != ':')
+    return std::nullopt;
+  if (!read_digits(s, 0, 4, year) || !read_digits(s, 5, 2, month) || !read_digits(s, 8, 2, day) ||
+      !read_digits(s, 11, 2, hour) || !read_digits(s, 14, 2, minute) || !read_digits(s, 17, 2, second))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
+  std::size_t pos = 19;
+  std::int64_t millis = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int scale = 100;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      millis += (s[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+  }
+  std::int64_t offset_min = 0;
+  if (pos < s.size()) {
+    if (s[pos] == 'Z' || s[pos] == 'z') {
+      ++pos;
+    } else if (s[pos] == '+' || s[pos] == '-') {
+      int oh = 0, om = 0;
+      if (!read_digits(s, pos + 1, 2, oh)) return std::nullopt;
+      std::size_t mpos = pos + 3;
+      if (mpos < s.size() && s[mpos] == ':') ++mpos;
+      if (mpos < s.size() && !read_digits(s, mpos, 2, om)) return std::nullopt;
+      offset_min = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
+      pos = s.size();
+    }
+  }
+  if (pos != s.size()) return std::nullopt;
+  std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_min * 60;
+  return secs * 1000 + millis;
+}
+
+void append_iso8601(std::string& out, std::int64_t unix_ms) {
+  using namespace std::chrono;
+  const sys_time<milliseconds> tp{milliseconds(unix_ms)};
+  const auto day = floor<days>(tp);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{tp - day};
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
+                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                        static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
+  out.append(buf, static_cast<std::size_t>(n));
+}
+
+void append_enrichment_object(std::string& out, const LookupResult& result, std::string_view reason) {
+  out += "{\"status\":\"";
+  out += status_name(result.status);
+  out += '"';
+  if (result.status != LookupStatus::kPending && result.status != LookupStatus::kSkipped) {
+    out += ",\"attempts\":";
+    json::append_number(out, static_cast<std::uint64_t>(result.attempts));
+    out += ",\"resolved_at\":\"";
+    append_iso8601(out, result.resolved_at_ms);
+    out += '"';
+    if (result.status != LookupStatus::kOk && result.http_status != 0) {
+      out += ",\"http_status\":";
+      json::append_number(out, static_cast<std::int64_t>(result.http_status));
+    }
+  }
+  if (!reason.empty()) {
+    out += ",\"reason\":";
+    json::append_string(out, reason);
+  }
+  out += '}';
+}
+
+struct RecordRewriter::Impl {
+  simdjson::ondemand::parser parser;
+  std::string buf;
+
+  // A padded copy: simdjson reads up to SIMDJSON_PADDING bytes past the end.
+  simdjson::padded_string_view pad(std::string_view text) {
+    buf.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+    buf.assign(text);
+    return simdjson::padded_string_view(buf.data(), text.size(), buf.capacity());
+  }
+};
+
+RecordRewriter::RecordRewriter() : impl_(std::make_unique<Impl>()) {}
+RecordRewriter::~RecordRewriter() = default;
+
+std::optional<std::string> RecordRewriter::string_at(std::string_view record, const std::vector<std::string>& path) {
+  std::string pointer;
+  for (const auto& part : path) {
+    pointer += '/';
+    for (char c : part) {
+      if (c == '~') pointer += "~0";
+      else if (c == '/') pointer += "~1";
+      else pointer += c;
+    }
+  }
+  simdjson::ondemand::document doc;
+  if (impl_->parser.iterate(impl_->pad(record)).get(doc)) return std::nullopt;
+  std::string_view value;
+  if (doc.at_pointer(pointer).get_string().get(value)) return std::nullopt;
+  return std::string(value);
+}
+
+bool RecordRewriter::rewrite(std::string_view record, const LookupResult& result, std::string_view reason,
+                             std::string& out) {
+  simdjson::ondemand::document doc;
+  if (impl_->parser.iterate(impl_->pad(record)).get(doc)) return false;
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) return false;
+  const bool ok = result.status == LookupStatus::kOk;
+  const char* base = impl_->buf.data();
+  bool has_fields = false;
+  std::size_t cost_at = 0, cost_len = 0;
+  for (auto item : obj) {
+    simdjson::ondemand::field field;
+    if (std::move(item).get(field)) return false;
+    has_fields = true;
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return false;
+    if (!ok || key != "total_cost") continue;
+    std::string_view token = field.value().raw_json_token();
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
+                              token.back() == '\t'))
+      token.remove_suffix(1);
+    if (token.empty() || token.front() == '{' || token.front() == '[') continue;
+    cost_at = static_cast<std::size_t>(token.data() - base);
+    cost_len = token.size();
+  }
+  const std::size_t close = record.rfind('}');
+  if (close == std::string_view::npos) return false;
+  if (cost_len != 0) {
+    out.append(record.substr(0, cost_at));
+    json::append_number(out, result.total_cost);
+    out.append(record.substr(cost_at + cost_len, close - cost_at - cost_len));
+  } else {
+    out.append(record.substr(0, close));
+    if (ok) {
+      out += has_fields ? ",\"total_cost\":" : "\"total_cost\":";
+      json::append_number(out, result.total_cost);
+      has_fields = true;
+    }
+  }
+  if (ok) {
+    out += has_fields ? ",\"openrouter\":" : "\"openrouter\":";
+    out += result.openrouter;
+    has_fields = true;
+  }
+  out += has_fields ? ",\"enrichment\":" : "\"enrichment\":";
+  append_enrichment_object(out, result, reason);
+  out += '}';
+  return true;
+}
+
+}  // namespace auditship::enrich
