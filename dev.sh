@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The two commands of the README:
 #   ./dev.sh demo   install what is missing, build, ship the bundled sample to an embedded broker
+#                   and to SQLite, then run the seed's queries (conf/queries.sql) on it
 #   ./dev.sh test   install what is missing, build, run the whole test suite (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -19,6 +20,10 @@ case "${1:-}" in
     rm -rf build/demo-state
     echo "== auditship run -c conf/demo.yaml --once --show 3"
     ./build/auditship run -c conf/demo.yaml --once --show 3
+    # The same records in SQLite (sqlite.path in conf/demo.yaml), queried with the seed's queries.
+    echo
+    echo "== sqlite3 -header -column build/demo-state/audit.db < conf/queries.sql"
+    sqlite3 -header -column build/demo-state/audit.db < conf/queries.sql
     ;;
   test)
     bash scripts/deps.sh

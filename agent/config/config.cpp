@@ -113,7 +113,9 @@ void Config::validate(Checker& check) const {
   if (pipeline.checkpoint_interval.count() <= 0) p.fail("checkpoint_interval", "must be positive");
   if (pipeline.rescan_interval.count() <= 0) p.fail("rescan_interval", "must be positive");
   Checker k = check.sub("kafka");
-  if (kafka.brokers.empty()) k.fail("brokers", "is required: a bootstrap list such as 'host1:9092,host2:9092', or 'embedded'");
+  if (kafka.brokers.empty() && !sqlite.enabled())
+    k.fail("brokers", "is required unless sqlite.path is set: a bootstrap list such as 'host1:9092,host2:9092', "
+                      "or 'embedded'");
   if (kafka.topic.empty()) k.fail("topic", "is required");
   if (kafka.dead_letter_topic.empty()) k.fail("dead_letter_topic", "is required");
   if (kafka.dead_letter_topic == kafka.topic) k.fail("dead_letter_topic", "must differ from kafka.topic");
@@ -122,6 +124,8 @@ void Config::validate(Checker& check) const {
     if (kafka.properties.count(owned)) k.fail("properties." + std::string(owned), "set kafka.brokers instead");
   for (const char* owned : {"dr_msg_cb", "dr_cb", "opaque"})
     if (kafka.properties.count(owned)) k.fail("properties." + std::string(owned), "is set by the agent");
+  Checker sq = check.sub("sqlite");
+  sqlite.validate(sq);
   Checker r = check.sub("redact");
   redact.validate(r);
   Checker e = check.sub("enrich");

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -14,8 +15,7 @@
 #include "auditship/enrich/enricher.h"
 #include "auditship/parse/parser.h"
 #include "auditship/redact/redactor.h"
-#include "auditship/sink/embedded_broker.h"
-#include "auditship/sink/kafka_sink.h"
+#include "auditship/sink/sink_factory.h"
 #include "auditship/tail/file_tailer.h"
 
 namespace auditship::pipeline {
@@ -33,7 +33,11 @@ std::string host_name() {
 class AgentPipeline final : public Pipeline {
  public:
   explicit AgentPipeline(const config::Config& config)
-      : config_(config), budget_(config.pipeline.max_in_flight_bytes), queue_(kQueueBatches) {}
+      // Each sink holds its own copy of a batch; only the original is leased, so the reader's
+      // share shrinks with the number of sinks to keep the total within max_in_flight_bytes.
+      : config_(config),
+        budget_(config.pipeline.max_in_flight_bytes / std::max<std::size_t>(1, sink::sink_count(config))),
+        queue_(kQueueBatches) {}
 
   Status build() {
     auto store = checkpoint::CheckpointStore::open(config_.state_dir);
@@ -41,21 +45,12 @@ class AgentPipeline final : public Pipeline {
     checkpoints_ = std::move(store.value());
     tracker_ = std::make_unique<checkpoint::DeliveryTracker>(*checkpoints_);
 
-    bootstrap_ = config_.kafka.brokers;
-    if (bootstrap_ == "embedded") {
-      auto broker = sink::EmbeddedBroker::start(1, config_.kafka.embedded_partitions,
-                                                {config_.kafka.topic, config_.kafka.dead_letter_topic});
-      if (!broker) return Error{broker.error()};
-      embedded_ = std::move(broker.value());
-      bootstrap_ = embedded_->bootstrap();
-      log::info("embedded Kafka broker started (librdkafka mock cluster: demo and tests only)",
-                {{"bootstrap", bootstrap_}});
-    }
     const std::string host = host_name();
-    auto kafka = sink::KafkaSink::make(config_.kafka, bootstrap_, config_.pipeline.max_in_flight_bytes, host,
-                                       *tracker_);
-    if (!kafka) return Error{kafka.error()};
-    sink_ = std::move(kafka.value());
+    auto sinks = sink::make_sinks(config_, host, *tracker_);
+    if (!sinks) return Error{sinks.error()};
+    embedded_ = std::move(sinks->embedded);
+    bootstrap_ = sinks->bootstrap;
+    sink_ = std::move(sinks->sink);
 
     parser_ = std::make_unique<parse::Parser>(parse::ParserOptions{config_.kafka.key_field, host});
     if (config_.redact.enabled) {
@@ -147,7 +142,7 @@ class AgentPipeline final : public Pipeline {
   std::unique_ptr<checkpoint::DeliveryTracker> tracker_;
   sink::EmbeddedBrokerPtr embedded_;
   // Declared after what they use so they are destroyed first.
-  sink::KafkaSinkPtr sink_;
+  sink::SinkPtr sink_;
   std::unique_ptr<parse::Parser> parser_;
   redact::RedactorPtr redactor_;
   enrich::EnricherPtr enricher_;

@@ -12,6 +12,7 @@
 #include "support/agent.h"
 #include "support/audit_records.h"
 #include "support/cluster.h"
+#include "support/sqlite_db.h"
 #include "support/temp_dir.h"
 
 namespace auditship::testing {
@@ -131,15 +132,6 @@ TEST(Pipeline, CleanRestartShipsNothingTwice) {
   EXPECT_TRUE(d.missing("b", 5000).empty());
 }
 
-std::map<std::string, std::uint64_t> committed_offsets(const std::string& state_dir) {
-  std::map<std::string, std::uint64_t> out;
-  simdjson::dom::parser p;
-  simdjson::dom::element doc;
-  if (p.parse(read_file(state_dir + "/checkpoints.json")).get(doc)) return out;
-  for (auto f : doc["files"].get_array()) out[std::string(f["path"].get_string().value())] = f["offset"].get_uint64();
-  return out;
-}
-
 TEST(Pipeline, KillNineLosesNothingAndResendsOnlyTheUnacknowledgedTail) {
   MockCluster cluster(8);
   TopicFollower records(cluster.bootstrap(), kTopic);
@@ -227,7 +219,7 @@ TEST(Pipeline, DemoConfigShipsTheBundledSample) {
   auto replace = [&](const std::string& from, const std::string& to) {
     auto at = demo.find(from);
     ASSERT_NE(at, std::string::npos) << from;
-    demo.replace(at, from.size(), to);
+    for (; at != std::string::npos; at = demo.find(from, at + to.size())) demo.replace(at, from.size(), to);
   };
   replace("conf/sample/", std::string(AUDITSHIP_SOURCE_DIR) + "/conf/sample/");
   replace("build/demo-state", dir.file("state"));
@@ -242,6 +234,9 @@ TEST(Pipeline, DemoConfigShipsTheBundledSample) {
     EXPECT_EQ(run.out.find(pii), std::string::npos) << pii;
   EXPECT_NE(run.out.find("[EMAIL]"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("1234567812345678"), std::string::npos) << "a non-Luhn order number survives";
+  // conf/demo.yaml also writes the seed's SQLite table, which ./dev.sh demo then queries.
+  EXPECT_EQ(scalar(dir.file("state") + "/audit.db", "SELECT COUNT(DISTINCT generation_id) FROM audit_log"), "40");
+  EXPECT_EQ(scalar(dir.file("state") + "/audit.db", "SELECT COUNT(*) FROM audit_dead_letter"), "2");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "support/agent.h"
 
+#include <simdjson.h>
+
 #include <csignal>
 
 namespace auditship::testing {
@@ -9,6 +11,15 @@ std::string test_config(const std::string& glob, const std::string& state_dir, c
   return "sources:\n  - path: \"" + glob + "\"\nstate_dir: \"" + state_dir + "\"\nkafka:\n  brokers: \"" + brokers +
          "\"\n  properties: { linger.ms: \"5\" }\npipeline:\n  checkpoint_interval: 200ms\n  rescan_interval: 200ms\n" +
          (pipeline.empty() ? "" : "  " + pipeline + "\n") + extra;
+}
+
+std::map<std::string, std::uint64_t> committed_offsets(const std::string& state_dir) {
+  std::map<std::string, std::uint64_t> out;
+  simdjson::dom::parser p;
+  simdjson::dom::element doc;
+  if (p.parse(read_file(state_dir + "/checkpoints.json")).get(doc)) return out;
+  for (auto f : doc["files"].get_array()) out[std::string(f["path"].get_string().value())] = f["offset"].get_uint64();
+  return out;
 }
 
 Agent::Agent(const TempDir& dir, const std::string& config_yaml, std::vector<std::string> extra_args,

@@ -1,5 +1,7 @@
 #pragma once
 // Runs the real `auditship` binary against a config written for the test.
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -13,6 +15,9 @@ namespace auditship::testing {
 // 8MiB"), `extra` adds top-level YAML verbatim.
 std::string test_config(const std::string& glob, const std::string& state_dir, const std::string& brokers,
                         const std::string& extra = {}, const std::string& pipeline = {});
+
+// The committed offset of each file in state_dir/checkpoints.json (path -> offset).
+std::map<std::string, std::uint64_t> committed_offsets(const std::string& state_dir);
 
 class Agent {
  public:

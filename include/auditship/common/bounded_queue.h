@@ -2,6 +2,7 @@
 // A blocking FIFO with a capacity: push() waits while full, pop() while empty; close() wakes
 // everyone and makes pop() drain what is left, then return nullopt. Stages hand batches over
 // through it, so a slow stage stops the one before it.
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -35,11 +36,28 @@ class BoundedQueue {
     return item;
   }
 
+  // pop() that gives up after `timeout` (nullopt), for a consumer with periodic work.
+  template <class Rep, class Period>
+  std::optional<T> pop_for(std::chrono::duration<Rep, Period> timeout) {
+    std::unique_lock lock(mu_);
+    if (!not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); }) || items_.empty())
+      return std::nullopt;
+    T item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+
   void close() {
     std::lock_guard lock(mu_);
     closed_ = true;
     not_empty_.notify_all();
     not_full_.notify_all();
+  }
+
+  [[nodiscard]] bool closed() const {
+    std::lock_guard lock(mu_);
+    return closed_;
   }
 
   [[nodiscard]] std::size_t size() const {

@@ -8,6 +8,7 @@
 #include "auditship/config/schema.h"
 #include "auditship/enrich/enrich_config.h"
 #include "auditship/redact/redact_config.h"
+#include "auditship/sink/sqlite_config.h"
 
 namespace auditship::config {
 
@@ -72,6 +73,7 @@ struct Config {
   Bytes max_line_bytes = 1u << 20;
   PipelineConfig pipeline;
   KafkaConfig kafka;
+  sink::SqliteConfig sqlite;
   redact::RedactConfig redact;
   enrich::EnrichConfig enrich;
   LogConfig log;
@@ -82,7 +84,8 @@ struct Config {
     v.field("state_dir", state_dir, "Directory for checkpoints (must be writable)");
     v.field("max_line_bytes", max_line_bytes, "Longer lines are dead-lettered with a preview");
     v.section("pipeline", pipeline, "Batching, memory bound and timings");
-    v.section("kafka", kafka, "Kafka sink");
+    v.section("kafka", kafka, "Kafka sink (optional when sqlite.path is set)");
+    v.section("sqlite", sqlite, "SQLite sink: the seed's audit_log table, instead of or beside Kafka");
     v.section("redact", redact, "PII and secret redaction");
     v.section("enrich", enrich, "Exact cost from OpenRouter's generation endpoint");
     v.section("log", log, "The agent's own log");

@@ -86,7 +86,43 @@ TEST(Config, MissingRequiredPieces) {
   auto c = load_string("state_dir: /tmp\n", "t.yaml", kNoStateCheck);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().find("sources: at least one source is required"), std::string::npos) << c.error();
-  EXPECT_NE(c.error().find("kafka.brokers: is required"), std::string::npos) << c.error();
+  EXPECT_NE(c.error().find("kafka.brokers: is required unless sqlite.path is set"), std::string::npos) << c.error();
+}
+
+TEST(Config, SqliteAloneNeedsNoKafka) {
+  auto c = load_string("sources: [{path: /a/*.jsonl}]\nsqlite: {path: /var/lib/auditship/audit.db}\n", "t.yaml",
+                       kNoStateCheck);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_TRUE(c->kafka.brokers.empty());
+  EXPECT_EQ(c->sqlite.path, "/var/lib/auditship/audit.db");
+  EXPECT_EQ(c->sqlite.retention.count(), 0) << "retention is off unless asked for";
+  EXPECT_EQ(c->sqlite.retention_interval, std::chrono::hours(1));
+}
+
+TEST(Config, SqliteBesideKafkaWithRetention) {
+  auto c = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\n"
+                       "sqlite: {path: /db/audit.db, retention: 90d, retention_interval: 10m}\n",
+                       "t.yaml", kNoStateCheck);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->kafka.brokers, "embedded");
+  EXPECT_EQ(c->sqlite.retention, std::chrono::hours(24 * 90));
+  EXPECT_EQ(c->sqlite.retention_interval, std::chrono::minutes(10));
+}
+
+TEST(Config, SqliteProblemsNameTheirKey) {
+  auto c = load_string("sources: [{path: /a/*.jsonl}]\nsqlite:\n  path: \":memory:\"\n  retention_interval: 0s\n"
+                       "  bogus: 1\n",
+                       "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(c.ok());
+  const std::string& e = c.error();
+  EXPECT_NE(e.find("t.yaml:3: sqlite.path: must be a file path"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:4: sqlite.retention_interval: must be positive"), std::string::npos) << e;
+  EXPECT_NE(e.find("sqlite.bogus"), std::string::npos) << e;
+  EXPECT_EQ(e.find("kafka.brokers"), std::string::npos) << "sqlite.path is set, so Kafka is optional: " << e;
+  auto dir = load_string("sources: [{path: /a/*.jsonl}]\nsqlite: {path: /var/lib/auditship/}\n", "t.yaml",
+                         kNoStateCheck);
+  ASSERT_FALSE(dir.ok());
+  EXPECT_NE(dir.error().find("sqlite.path: names a directory"), std::string::npos) << dir.error();
 }
 
 TEST(Config, DuplicateKeysAreAnError) {
@@ -130,7 +166,8 @@ TEST(Config, EffectiveConfigRoundTrips) {
 
 TEST(Config, ReferenceListsEveryKey) {
   std::string ref = reference_markdown();
-  for (const char* key : {"`sources[].path`", "`state_dir`", "`kafka.properties`", "`pipeline.max_in_flight_bytes`"})
+  for (const char* key : {"`sources[].path`", "`state_dir`", "`kafka.properties`", "`pipeline.max_in_flight_bytes`",
+                          "`sqlite.path`", "`sqlite.retention`"})
     EXPECT_NE(ref.find(key), std::string::npos) << key;
 }
 
