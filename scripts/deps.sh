@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang-14 libclang-rt-14-dev
   kcat
+  dpkg-dev file systemd   # package test: cpack's dpkg-shlibdeps, `systemd-analyze verify`
 )
 if [ "$(uname -m)" = "x86_64" ]; then PACKAGES+=(libhyperscan-dev); else PACKAGES+=(libvectorscan-dev); fi
 

@@ -4,8 +4,8 @@
 # unit's hardening, and `systemd-analyze verify` on the unit inside the unpacked package.
 # Usage: deb_test.sh BUILD_DIR SOURCE_DIR
 set -uo pipefail
-build=$1
-src=$2
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -45,8 +45,10 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = auditship ] && pass "Package: auditship" || fail "Package is '$(field Package)'"
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] && pass "Architecture" || fail "Architecture '$(field Architecture)'"
 deps=$(field Depends)
-for dep in adduser librdkafka libsqlite3 libyaml-cpp libhs libsimdjson libzstd libssl libc6 libstdc++6; do
-  [[ "$deps" == *"$dep"* ]] && pass "Depends on $dep" || fail "Depends lacks $dep: $deps"
+# From dpkg-shlibdeps on the binary (zstd comes through librdkafka1; Hyperscan is Vectorscan on arm64).
+for dep in adduser librdkafka1 libsqlite3-0 libyaml-cpp0.7 "libhyperscan5|libvectorscan5" libsimdjson14 libssl3 \
+           libc6 "libstdc\\+\\+6"; do
+  grep -qE "(^|, )($dep)( |,|$)" <<<"$deps" && pass "Depends on $dep" || fail "Depends lacks $dep: $deps"
 done
 dpkg-deb -I "$deb" >"$tmp/info"
 grep -q "Description: Ships OpenRouter audit logs" "$tmp/info" && pass "Description" || fail "Description missing"
