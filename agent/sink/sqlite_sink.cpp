@@ -169,8 +169,8 @@ struct SqliteSink::Db {
   std::array<sqlite3_stmt*, 3> retention{};
   simdjson::dom::parser parser;
   std::string padded;
-  std::string scratch;  // minified objects/arrays found in text columns
   std::array<Value, kColumns.size()> values;
+  std::array<std::string, kColumns.size()> json_text;  // per column: an object/array as JSON text
 
   ~Db() {
     for (sqlite3_stmt* s : {insert, dead, event}) sqlite3_finalize(s);
@@ -210,9 +210,6 @@ struct SqliteSink::Db {
   // Fills `values` from a record's payload; false if it is not a JSON object.
   bool extract(std::string_view payload) {
     values.fill(Value{});
-    scratch.clear();
-    // Minified objects are kept in `scratch`, so views into it must not move: reserve once.
-    scratch.reserve(payload.size() + 1);
     padded.assign(payload);
     padded.append(simdjson::SIMDJSON_PADDING, '\0');
     simdjson::dom::object obj;
@@ -225,13 +222,15 @@ struct SqliteSink::Db {
         continue;
       }
       for (std::size_t c = 0; c < kColumns.size(); ++c)
-        if (key == kColumns[c]) values[c] = to_value(value);
+        if (key == kColumns[c]) values[c] = to_value(value, json_text[c]);
     }
     if (exact_cost) values[kTotalCost] = Value{Value::kReal, {}, 0, *exact_cost};
     return true;
   }
 
-  Value to_value(simdjson::dom::element e) {
+  // Strings are views into the parser's document (valid until the next parse), objects and
+  // arrays views into `own`.
+  static Value to_value(simdjson::dom::element e, std::string& own) {
     Value v;
     switch (e.type()) {
       case simdjson::dom::element_type::NULL_VALUE: v.kind = Value::kNull; break;
@@ -242,10 +241,9 @@ struct SqliteSink::Db {
       case simdjson::dom::element_type::DOUBLE: v.kind = Value::kReal; v.d = e.get_double().value(); break;
       default: {
         // An object or array where the seed has a scalar: keep its JSON text rather than lose it.
-        std::size_t at = scratch.size();
-        scratch += simdjson::minify(e);
+        own = simdjson::minify(e);
         v.kind = Value::kText;
-        v.text = std::string_view(scratch).substr(at);
+        v.text = own;
       }
     }
     return v;

@@ -127,6 +127,21 @@ TEST_F(SqliteSinkTest, ExactCostFromTheEnrichmentWins) {
             (testing::Rows{{"gen-1", "0.00123"}, {"gen-2", "0.5"}}));
 }
 
+TEST_F(SqliteSinkTest, ValuesOfOtherTypesAreKeptNotLost) {
+  auto sink = open();
+  ASSERT_TRUE(sink);
+  // The app wrote an object where the seed has a string, a number for user_id, a string of
+  // digits for a token count: stored as JSON text / as given (SQLite's column affinity applies).
+  const std::string odd = R"({"timestamp":"2026-12-04T10:00:00Z","generation_id":"gen-odd","model_requested":"a",)"
+                          R"("model_used":"b","status":"error","error_code":{"type":"Timeout","retry":[1,2]},)"
+                          R"("user_id":1234,"prompt_tokens":"77","completion_tokens":true})";
+  sink->send(make_batch({{odd}}));
+  ASSERT_TRUE(sink->flush(seconds(10)));
+  EXPECT_EQ(query(db_, "SELECT error_code, user_id, typeof(prompt_tokens), prompt_tokens, completion_tokens, "
+                       "total_cost FROM audit_log"),
+            (testing::Rows{{R"({"type":"Timeout","retry":[1,2]})", "1234", "integer", "77", "1", "NULL"}}));
+}
+
 TEST_F(SqliteSinkTest, UnusableRecordsAndDeadLettersLandInTheDeadLetterTable) {
   const auto missing_before = counter("auditship_sqlite_dead_letters_total", {{"reason", "missing_column"}});
   auto sink = open();
