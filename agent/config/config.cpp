@@ -83,8 +83,15 @@ Result<Config> parse(const YAML::Node& root, const std::string& name, const Load
   reader.finish();
   Checker check(problems, lines);
   config.validate(check);
-  if (options.check_state_dir)
+  if (options.check_state_dir) {
     if (auto p = state_dir_problem(config.state_dir); !p.empty()) check.fail("state_dir", p);
+    // The database's directory is created at start like state_dir; `check` should catch the same.
+    if (config.sqlite.enabled() && config.sqlite.path.back() != '/') {
+      std::string dir = fs::path(config.sqlite.path).parent_path().string();
+      if (auto p = state_dir_problem(dir.empty() ? "." : dir); !p.empty())
+        check.sub("sqlite").fail("path", "its directory " + p);
+    }
+  }
   if (problems.empty()) return config;
   std::sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) { return a.line < b.line; });
   std::string message;

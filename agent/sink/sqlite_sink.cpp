@@ -275,7 +275,8 @@ Result<SqliteSinkPtr> SqliteSink::make(const SqliteConfig& config, DeliveryListe
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=OFF"}) {
     if (Status s = d.exec(pragma); !s) return Error{"sqlite: " + config.path + ": " + pragma + ": " + s.error()};
   }
-  if (Status s = d.exec(kSchema); !s) return Error{"sqlite: " + config.path + ": cannot create the tables: " + s.error()};
+  if (Status s = d.exec(kSchema); !s)
+    return Error{"sqlite: " + config.path + ": cannot create the tables: " + s.error()};
   const std::array<std::pair<const char*, sqlite3_stmt**>, 3> statements = {
       {{kInsert, &d.insert}, {kInsertDeadLetter, &d.dead}, {kInsertEvent, &d.event}}};
   for (auto [sql, stmt] : statements) {

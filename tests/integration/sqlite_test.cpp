@@ -213,7 +213,8 @@ TEST(Sqlite, WithoutKafkaEveryRecordOnceThroughDuplicatesAndAKill) {
 
   expect_each_once(db, calls);
   EXPECT_EQ(query(db, "SELECT reason, detail FROM audit_dead_letter ORDER BY reason"),
-            (Rows{{"invalid_json", "NULL"}, {"missing_column", "missing or not a string: model_requested, model_used"}}));
+            (Rows{{"invalid_json", "NULL"},
+                  {"missing_column", "missing or not a string: model_requested, model_used"}}));
   ASSERT_TRUE(calls[5].exact);
   EXPECT_TRUE(close(scalar(db, "SELECT total_cost FROM audit_log WHERE generation_id='gen-a-5'"), calls[5].cost))
       << "the exact cost from openrouter.total_cost, not the app's 0";

@@ -155,6 +155,19 @@ TEST(Config, StateDirMustBeAUsableDirectory) {
   EXPECT_TRUE(load_string(base + dir.file("new/state") + "\n", "t.yaml").ok());
 }
 
+TEST(Config, SqliteDirectoryMustBeUsable) {
+  testing::TempDir dir;
+  testing::write_file(dir.file("plain"), "x");
+  const std::string base = "sources: [{path: /a/*.jsonl}]\nstate_dir: " + dir.file("state") + "\nsqlite:\n  path: ";
+  auto under_file = load_string(base + dir.file("plain") + "/audit.db\n", "t.yaml");
+  ASSERT_FALSE(under_file.ok());
+  EXPECT_NE(under_file.error().find("t.yaml:4: sqlite.path: its directory '" + dir.file("plain") +
+                                    "' exists but is not a directory"),
+            std::string::npos)
+      << under_file.error();
+  EXPECT_TRUE(load_string(base + dir.file("new/db/audit.db") + "\n", "t.yaml").ok());
+}
+
 TEST(Config, EffectiveConfigRoundTrips) {
   auto c = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\n", "t.yaml", kNoStateCheck);
   ASSERT_TRUE(c.ok());

@@ -40,7 +40,8 @@ class RecordingListener : public DeliveryListener {
   std::set<std::pair<std::string, std::uint64_t>> acked_;
 };
 
-std::string record(const std::string& gen, const std::string& extra = {}, const std::string& ts = "2026-12-04T10:00:00Z") {
+std::string record(const std::string& gen, const std::string& extra = {},
+                   const std::string& ts = "2026-12-04T10:00:00Z") {
   return R"({"timestamp":")" + ts + R"(","generation_id":")" + gen +
          R"(","model_requested":"openrouter/auto","model_used":"openai/gpt-4o-mini","prompt_tokens":120,)"
          R"("completion_tokens":30,"total_cost":0.5,"latency_ms":812.5,"status":"success","user_id":"u_1",)"
