@@ -50,7 +50,9 @@ struct KafkaConfig {
   int embedded_partitions = 4;
   template <class V>
   void visit(V& v) {
-    v.field("brokers", brokers, "Bootstrap servers, or `embedded` for an in-process mock cluster (demo/tests)");
+    v.field("brokers", brokers,
+            "Bootstrap servers, or `embedded` for an in-process mock cluster (demo/tests); empty: no Kafka "
+            "(needs sqlite.path)");
     v.field("topic", topic, "Topic for audit records");
     v.field("dead_letter_topic", dead_letter_topic, "Topic for records that could not be parsed or shipped");
     v.field("key_field", key_field, "Top-level record field used as the message key");
