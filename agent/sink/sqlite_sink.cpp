@@ -272,9 +272,20 @@ Result<SqliteSinkPtr> SqliteSink::make(const SqliteConfig& config, DeliveryListe
   sqlite3_busy_timeout(d.db, 1000);
   // WAL: readers see a consistent snapshot while the agent appends. synchronous=FULL: a COMMIT
   // that returned is on disk, so acknowledging after it cannot lose a record to a power cut.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=OFF"}) {
-    if (Status s = d.exec(pragma); !s) return Error{"sqlite: " + config.path + ": " + pragma + ": " + s.error()};
-  }
+  std::string mode;
+  auto first_value = [](void* out, int, char** values, char**) {
+    *static_cast<std::string*>(out) = values[0] ? values[0] : "";
+    return 0;
+  };
+  if (sqlite3_exec(d.db, "PRAGMA journal_mode=WAL", first_value, &mode, nullptr) != SQLITE_OK)
+    return Error{"sqlite: " + config.path + ": " + d.what("cannot set journal_mode=WAL")};
+  // SQLite keeps its old mode where WAL is impossible (e.g. a network filesystem, where it is
+  // not safe anyway): refuse rather than run without the mode the store is specified with.
+  if (mode != "wal")
+    return Error{"sqlite: " + config.path + ": WAL mode unavailable (journal_mode stays '" + mode +
+                 "'); put the database on a local filesystem"};
+  if (Status s = d.exec("PRAGMA synchronous=FULL"); !s)
+    return Error{"sqlite: " + config.path + ": PRAGMA synchronous=FULL: " + s.error()};
   if (Status s = d.exec(kSchema); !s)
     return Error{"sqlite: " + config.path + ": cannot create the tables: " + s.error()};
   const std::array<std::pair<const char*, sqlite3_stmt**>, 3> statements = {
