@@ -44,8 +44,10 @@ class KafkaSink final : public Sink {
   void send(BatchPtr batch) override;
   bool flush(std::chrono::milliseconds timeout) override;
   [[nodiscard]] std::optional<std::string> failure() const override;
-  // True once the cluster's metadata has been fetched (for /ready).
-  [[nodiscard]] bool connected() const { return connected_.load(); }
+  // For /ready: empty when a metadata request for kafka.topic succeeded within the last
+  // second (probing at most once a second, for at most 1 s), else why not. Thread-safe; a
+  // caller arriving while another probes gets the previous answer instead of waiting.
+  [[nodiscard]] std::string metadata_problem();
 
  private:
   struct InFlight;
@@ -63,6 +65,8 @@ class KafkaSink final : public Sink {
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
   static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque);
   static void on_log(const rd_kafka_t*, int level, const char* facility, const char* message);
+  // librdkafka statistics (statistics.interval.ms): broker round-trip, bytes queued, brokers up.
+  static int on_statistics(rd_kafka_t*, char* json, size_t json_len, void* opaque);
 
   config::KafkaConfig config_;
   std::string host_;
@@ -73,7 +77,10 @@ class KafkaSink final : public Sink {
   std::size_t max_message_bytes_ = 1000000;
   std::thread poller_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> connected_{false};
+  std::mutex probe_mu_;   // held while one metadata probe runs
+  std::mutex answer_mu_;  // guards the two below
+  std::chrono::steady_clock::time_point probed_at_{};
+  std::string probe_problem_ = "metadata not probed yet";
   std::atomic<std::uint64_t> in_flight_{0};  // messages produced, not yet reported
   mutable std::mutex mu_;
   std::condition_variable drained_;
