@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <cctype>
 #include <csignal>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include "auditship/metrics/scrape.h"
@@ -47,6 +49,35 @@ void append_lines(const std::string& path, const std::string& tag, int from, int
   std::string chunk;
   for (int i = from; i < from + count; ++i) chunk += line(tag, i, text);
   write_file(path, chunk, true);
+}
+
+// Docs and dashboard stay true to the binary: every family the agent exports is in the
+// README's Metrics reference, and every metric the dashboard queries is exported (except
+// those starting with `unless_prefix`, which this agent's config does not produce).
+void expect_documented(const std::string& url, const std::string& unless_prefix) {
+  auto text = metrics::http_get(url + "/metrics", seconds(5));
+  ASSERT_TRUE(text);
+  const std::string readme = read_file(std::string(AUDITSHIP_SOURCE_DIR) + "/README.md");
+  std::set<std::string> families;
+  for (std::size_t at = text->body.find("# TYPE "); at != std::string::npos; at = text->body.find("# TYPE ", at + 1)) {
+    std::string name = text->body.substr(at + 7, text->body.find(' ', at + 7) - at - 7);
+    families.insert(name);
+    EXPECT_NE(readme.find("| `" + name + "` |"), std::string::npos) << name << " is missing from the Metrics reference";
+  }
+  const std::string dashboard =
+      read_file(std::string(AUDITSHIP_SOURCE_DIR) + "/packaging/grafana/auditship-dashboard.json");
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (std::size_t at = 0; at < dashboard.size(); ++at) {
+    if (dashboard.compare(at, 10, "auditship_") != 0 && dashboard.compare(at, 8, "process_") != 0) continue;
+    if (at > 0 && word(dashboard[at - 1])) continue;
+    std::size_t end = at;
+    while (end < dashboard.size() && word(dashboard[end])) ++end;
+    std::string name = dashboard.substr(at, end - at);
+    at = end;
+    if (name.size() > 7 && name.compare(name.size() - 7, 7, "_bucket") == 0) name.resize(name.size() - 7);
+    if (!unless_prefix.empty() && name.rfind(unless_prefix, 0) == 0) continue;
+    EXPECT_TRUE(families.count(name)) << "the dashboard queries " << name << ", which the agent does not export";
+  }
 }
 
 TEST(Observe, MetricsMatchWhatWasShippedAndReadyFollowsTheBroker) {
@@ -96,6 +127,8 @@ TEST(Observe, MetricsMatchWhatWasShippedAndReadyFollowsTheBroker) {
 
   EXPECT_EQ(status_of(url + "/health"), 200);
   EXPECT_TRUE(eventually([&] { return status_of(url + "/ready") == 200; }, seconds(10)));
+
+  expect_documented(url, "auditship_enrich_");  // enrichment is off here; the last test checks those
 
   // `auditship status` against the live agent.
   auto status = run_and_capture(AUDITSHIP_BINARY, {"status", "--url", url});
@@ -237,6 +270,7 @@ TEST(Observe, LogNeverPrintsSecretsOrRedactedValues) {
   ASSERT_TRUE(records.wait_for(200, seconds(60))) << records.count() << "\n" << agent.log();
   ASSERT_TRUE(dead.wait_for(2, seconds(30))) << dead.count();
   EXPECT_GT(fake.request_count(), 0u) << "enrichment ran, so the key was used";
+  expect_documented(agent.metrics_url(), "");
   EXPECT_EQ(agent.stop(), 0);
   const std::string log = agent.log();
   ASSERT_NE(log.find("\"level\":\"debug\""), std::string::npos) << "debug lines were written";

@@ -103,9 +103,9 @@ TEST(Formatter, ProcessRewritesShipRecordsOnlyEvenWhenPayloadIsInOutput) {
   b.records = {r1, r2, dead, drop};
   formatter->process(b);
   EXPECT_EQ(b.payload(b.records[0]),
-            R"({"time":1796378400.000,"host":"host-1","source":"/var/log/app/audit.jsonl","sourcetype":"openrouter:audit","event":)" + one + "}");
+            R"({"time":1796378400.000,"host":"host-1","source":"/var/log/app/audit.jsonl","sourcetype":"openrouter:audit","index":"audit","event":)" + one + "}");
   EXPECT_EQ(b.payload(b.records[1]),
-            R"({"host":"host-1","source":"/var/log/app/audit.jsonl","sourcetype":"openrouter:audit","event":)" + two + "}");
+            R"({"host":"host-1","source":"/var/log/app/audit.jsonl","sourcetype":"openrouter:audit","index":"audit","event":)" + two + "}");
   EXPECT_EQ(b.payload(b.records[2]), two);
   EXPECT_EQ(b.payload(b.records[3]), one);
 }
