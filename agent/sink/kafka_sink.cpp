@@ -25,7 +25,7 @@ struct KafkaStats {
   metrics::Counter& dropped = r.counter("auditship_sink_records_dropped_total",
                                         "Records acknowledged without shipping on purpose (e.g. duplicates)");
   metrics::Counter& too_large = r.counter("auditship_dead_letters_total",
-                                          "Records sent to the dead-letter topic by the sink, by reason",
+                                          "Records sent to the dead-letter topic, by reason",
                                           {{"reason", "message_too_large"}});
   metrics::Counter& retried = r.counter("auditship_kafka_retries_total",
                                         "Messages produced again after a delivery error the agent retries");
@@ -332,6 +332,7 @@ int KafkaSink::on_statistics(rd_kafka_t*, char* json, size_t json_len, void*) {
     stats().in_flight_bytes.set(static_cast<double>(bytes));
   double worst_avg = 0, worst_p99 = 0;
   int up = 0;
+  bool sampled = false;
   simdjson::dom::object brokers;
   if (doc["brokers"].get_object().get(brokers) == simdjson::SUCCESS) {
     for (auto [name, b] : brokers) {
@@ -342,12 +343,15 @@ int KafkaSink::on_statistics(rd_kafka_t*, char* json, size_t json_len, void*) {
       std::int64_t cnt = 0, avg = 0, p99 = 0;  // microseconds
       auto rtt = b["rtt"];
       if (rtt["cnt"].get_int64().get(cnt) || cnt == 0) continue;
+      sampled = true;
       if (!rtt["avg"].get_int64().get(avg)) worst_avg = std::max(worst_avg, static_cast<double>(avg) / 1e6);
       if (!rtt["p99"].get_int64().get(p99)) worst_p99 = std::max(worst_p99, static_cast<double>(p99) / 1e6);
     }
   }
-  stats().rtt_avg.set(worst_avg);
-  stats().rtt_p99.set(worst_p99);
+  if (sampled) {  // an idle window has no round-trips: keep the last measured value rather than 0
+    stats().rtt_avg.set(worst_avg);
+    stats().rtt_p99.set(worst_p99);
+  }
   stats().brokers_up.set(up);
   return 0;  // librdkafka frees `json`
 }
