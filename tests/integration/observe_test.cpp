@@ -236,6 +236,58 @@ TEST(Observe, SighupReloadsValidConfigAndRejectsInvalidOne) {
   EXPECT_EQ(agent.stop(), 0) << agent.log();
 }
 
+// SIGHUP swaps the Enrich stage: off → on (records read after it carry lookups) → off again
+// (the enriching stage drains what it holds first); nothing is lost or repeated.
+TEST(Observe, SighupSwapsEnrichmentWithoutLossOrDuplicates) {
+  MockCluster cluster(4);
+  TopicFollower records(cluster.bootstrap(), kTopic);
+  FakeGenerationServer fake;
+  TempDir dir;
+  fs::create_directories(dir.file("logs"));
+  const std::string file = dir.file("logs/a.jsonl");
+  const std::string base = test_config(dir.file("logs") + "/*.jsonl", dir.file("state"), cluster.bootstrap());
+  const std::string enrich = "enrich:\n  enabled: true\n  endpoint: \"" + fake.url() + "\"\n  ca_file: \"" +
+                             fake.ca_file() + "\"\n  initial_delay: 0ms\n";
+  Agent agent(dir, base, {}, {"OPENROUTER_API_KEY=sk-or-v1-test"});
+  append_records(file, "a", 0, 300);
+  ASSERT_TRUE(records.wait_for(300, seconds(60))) << agent.log();
+  auto reload = [&](const std::string& yaml, int nth) {
+    write_file(dir.file("auditship.yaml"), yaml);
+    agent.process().signal(SIGHUP);
+    auto count = [&] {
+      std::string log = agent.log();
+      int n = 0;
+      for (auto at = log.find("\"config reloaded\""); at != std::string::npos; at = log.find("\"config reloaded\"", at + 1)) ++n;
+      return n;
+    };
+    return eventually([&] { return count() == nth; }, seconds(30));
+  };
+  ASSERT_TRUE(reload(base + enrich, 1)) << agent.log();
+  append_records(file, "a", 300, 300);
+  ASSERT_TRUE(records.wait_for(600, seconds(60))) << records.count() << "\n" << agent.log();
+  ASSERT_TRUE(reload(base, 2)) << agent.log();
+  append_records(file, "a", 600, 300);
+  ASSERT_TRUE(records.wait_for(900, seconds(60))) << records.count() << "\n" << agent.log();
+  std::this_thread::sleep_for(seconds(1));
+  EXPECT_EQ(agent.stop(), 0) << agent.log();
+
+  auto messages = records.messages();
+  Delivery d = summarize(messages);
+  EXPECT_EQ(d.total, 900u);
+  EXPECT_EQ(d.duplicates(), 0u);
+  EXPECT_TRUE(d.missing("a", 900).empty());
+  simdjson::dom::parser p;
+  for (const auto& msg : messages) {
+    std::int64_t seq = 0;
+    simdjson::dom::element doc;
+    ASSERT_EQ(p.parse(msg.value).get(doc), simdjson::SUCCESS);
+    ASSERT_EQ(doc["seq"].get(seq), simdjson::SUCCESS);
+    const bool enriched = msg.value.find("\"enrichment\":{\"status\":\"ok\"") != std::string::npos;
+    EXPECT_EQ(enriched, seq >= 300 && seq < 600) << msg.value;
+  }
+  EXPECT_GE(fake.request_count(), 300u);
+}
+
 // The agent's own log, at debug level, through enrichment with an API key, HMAC hashing,
 // redaction, dead letters and an over-long line: none of the secrets or PII appears in it.
 TEST(Observe, LogNeverPrintsSecretsOrRedactedValues) {
