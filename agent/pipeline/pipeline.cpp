@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -103,7 +104,9 @@ class AgentPipeline final : public Pipeline {
         persist();
         next_checkpoint = Clock::now() + config_.pipeline.checkpoint_interval;
       }
-      if (options.once && tailer_->caught_up() && tracker_->pending_batches() == 0 && queue_.size() == 0) {
+      // follow_up enrichment events are not tracked (no offsets): --once waits for them too.
+      if (options.once && tailer_->caught_up() && tracker_->pending_batches() == 0 && queue_.size() == 0 &&
+          enricher_->idle()) {
         log::info("--once: every file is shipped to its end and acknowledged");
         break;
       }
@@ -127,10 +130,16 @@ class AgentPipeline final : public Pipeline {
   }
 
   void shutdown() {
+    const auto deadline = Clock::now() + config_.pipeline.shutdown_timeout;
+    // A full hold buffer blocks the worker, and through the queue the tailer, until lookups
+    // resolve (up to enrich.horizon): from the deadline on the enricher stops waiting for them.
+    enricher_->give_up_at(deadline);
     tailer_->stop();
     queue_.close();
     if (worker_.joinable()) worker_.join();
-    enricher_->drain(config_.pipeline.shutdown_timeout);
+    // Held batches and follow_up events go to the sink before it is flushed.
+    enricher_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::max(Clock::duration::zero(), deadline - Clock::now())));
     enricher_->stop();
     if (!sink_->failure() && !sink_->flush(config_.pipeline.shutdown_timeout))
       log::warn("shutdown timeout: some records were not acknowledged; they will be shipped again at restart",
