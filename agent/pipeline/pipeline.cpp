@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <mutex>
@@ -175,7 +176,9 @@ class AgentPipeline final : public Pipeline {
         persist();
         next_checkpoint = Clock::now() + config_.pipeline.checkpoint_interval;
       }
-      if (options.once && tailer_->caught_up() && tracker_->pending_batches() == 0 && queue_.size() == 0) {
+      // follow_up enrichment events are not tracked (no offsets): --once waits for them too.
+      if (options.once && tailer_->caught_up() && tracker_->pending_batches() == 0 && queue_.size() == 0 &&
+          enricher_->idle()) {
         log::info("--once: every file is shipped to its end and acknowledged");
         break;
       }
@@ -354,6 +357,7 @@ class AgentPipeline final : public Pipeline {
     if (enricher) {
       // The old stage lets go of every batch it holds before the new one sees the next, so
       // per-file order holds; what it cannot resolve in time ships with a timed-out status.
+      enricher_->give_up_at(Clock::now() + config_.pipeline.shutdown_timeout);
       enricher_->drain(config_.pipeline.shutdown_timeout);
       enricher_->stop();
       enricher_ = std::move(enricher);
@@ -362,10 +366,16 @@ class AgentPipeline final : public Pipeline {
 
   void shutdown() {
     shutting_down_ = true;
+    const auto deadline = Clock::now() + config_.pipeline.shutdown_timeout;
+    // A full hold buffer blocks the worker, and through the queue the tailer, until lookups
+    // resolve (up to enrich.horizon): from the deadline on the enricher stops waiting for them.
+    enricher_->give_up_at(deadline);
     tailer_->stop();
     queue_.close();
     if (worker_.joinable()) worker_.join();
-    enricher_->drain(config_.pipeline.shutdown_timeout);
+    // Held batches and follow_up events go to the sink before it is flushed.
+    enricher_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::max(Clock::duration::zero(), deadline - Clock::now())));
     enricher_->stop();
     if (!sink_->failure() && !sink_->flush(config_.pipeline.shutdown_timeout))
       log::warn("shutdown timeout: some records were not acknowledged; they will be shipped again at restart",

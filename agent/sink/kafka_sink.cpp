@@ -196,15 +196,21 @@ void KafkaSink::produce(InFlight& f, std::size_t index) {
   in_flight_.fetch_add(1);
   stats().in_flight.add(1);
   while (true) {
+    // A batch without a source (follow_up enrichment events) has no file position: a
+    // consumer de-duplicating on (source, offset) must not see every event as offset 0.
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(3);
+    if (b.source) {
+      rd_kafka_header_add(headers, "source", -1, source.data(), static_cast<ssize_t>(source.size()));
+      rd_kafka_header_add(headers, "offset", -1, offset, offset_len);
+    }
+    rd_kafka_header_add(headers, "host", -1, host_.data(), static_cast<ssize_t>(host_.size()));
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
         RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
-        RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
-        RD_KAFKA_V_HEADER("source", source.data(), static_cast<ssize_t>(source.size())),
-        RD_KAFKA_V_HEADER("offset", offset, offset_len),
-        RD_KAFKA_V_HEADER("host", host_.data(), static_cast<ssize_t>(host_.size())),
+        RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()), RD_KAFKA_V_HEADERS(headers),
         RD_KAFKA_V_OPAQUE(&f.refs[index]), RD_KAFKA_V_END);
-    if (!err) return;
+    if (!err) return;  // librdkafka owns `headers` now
+    rd_kafka_headers_destroy(headers);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping_.load()) {
       // The poll thread frees space as reports arrive; wait for it rather than spin.
       stats().queue_full.inc();

@@ -8,7 +8,8 @@
 //
 // Threads: the tailer's, one worker, the sink's delivery thread, and the caller's (run()),
 // which persists checkpoints, watches for signals and failures, and shuts down in order:
-// stop the tailer → drain the queue → flush the sink (bounded) → final checkpoint.
+// stop the tailer → drain the queue → drain the enricher (bounded) → flush the sink (bounded)
+// → final checkpoint.
 #include <atomic>
 #include <functional>
 #include <memory>

@@ -1,7 +1,11 @@
 #pragma once
 // Ships each record as one Kafka message (librdkafka): kShip records to kafka.topic keyed by
 // the record's key field, dead letters to kafka.dead_letter_topic. Headers carry the source
-// path, the file offset and the host name so consumers can trace and de-duplicate.
+// path, the file offset and the host name so consumers can trace and de-duplicate (a batch
+// without a source, e.g. follow_up enrichment events, carries only the host).
+//
+// send() may be called from any thread (the pipeline's worker, or the enricher's emitter in
+// hold mode); it touches only its own batch, atomics and librdkafka, which is thread-safe.
 //
 // Payloads are not copied: a message points into its batch, which the sink keeps alive until
 // the last of its records is acknowledged. Delivery reports (on the sink's poll thread) drive
