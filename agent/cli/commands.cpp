@@ -21,6 +21,7 @@ constexpr Command kCommands[] = {
     {"run", run_command, "follow audit files and ship them (the daemon, in the foreground)"},
     {"check", check_command, "validate a config file and print the effective config"},
     {"redact", redact_command, "redact JSON lines from stdin to stdout with the configured detectors"},
+    {"status", status_command, "show a running agent's lag, throughput, enrichment and errors"},
     {"version", version_command, "print the version"},
 };
 

@@ -15,9 +15,11 @@ namespace auditship::cli {
 namespace {
 
 std::atomic<int> g_stop{0};
+std::atomic<int> g_reload{0};  // bumped by each SIGHUP; the pipeline reloads when it changes
 static_assert(std::atomic<int>::is_always_lock_free, "written from a signal handler");
 
 extern "C" void on_stop_signal(int sig) { g_stop.store(sig); }
+extern "C" void on_reload_signal(int) { g_reload.fetch_add(1); }
 
 // For the demo: what the embedded broker holds, so a newcomer sees what was shipped.
 void show_shipped(const std::string& bootstrap, const config::KafkaConfig& kafka, std::size_t show) {
@@ -68,6 +70,10 @@ int run_command(const Args& args) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  struct sigaction hup {};
+  hup.sa_handler = on_reload_signal;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
   auto pipeline = pipeline::Pipeline::make(config);
@@ -75,7 +81,10 @@ int run_command(const Args& args) {
     log::error("cannot start", {{"error", pipeline.error()}});
     return 1;
   }
-  int code = (*pipeline)->run(g_stop, {.once = opts.has("once")});
+  const std::string config_file = opts.get("config");
+  int code = (*pipeline)->run(g_stop, {.once = opts.has("once"),
+                                       .reload = &g_reload,
+                                       .load_config = [config_file] { return config::load(config_file); }});
   if (code == 0 && config.kafka.brokers == "embedded" && opts.has("show"))
     show_shipped((*pipeline)->bootstrap(), config.kafka, std::stoul(opts.get("show", "0")));
   return code;

@@ -79,6 +79,14 @@ Gauge& Registry::gauge(std::string_view name, std::string_view help, const Label
   return gauges_[it->second];
 }
 
+Gauge& Registry::sampled_counter(std::string_view name, std::string_view help, const Labels& labels) {
+  std::lock_guard lock(mu_);
+  Family& f = family(name, help, Kind::kSampledCounter);
+  auto [it, inserted] = f.series.try_emplace(labels, gauges_.size());
+  if (inserted) gauges_.emplace_back();
+  return gauges_[it->second];
+}
+
 Histogram& Registry::histogram(std::string_view name, std::string_view help, std::vector<double> bounds,
                                const Labels& labels) {
   std::lock_guard lock(mu_);
@@ -104,7 +112,9 @@ std::string Registry::render_prometheus() const {
   std::string out;
   out.reserve(8192);
   for (const auto& [name, f] : families_) {
-    const char* type = f.kind == Kind::kCounter ? "counter" : f.kind == Kind::kGauge ? "gauge" : "histogram";
+    const char* type = f.kind == Kind::kCounter || f.kind == Kind::kSampledCounter ? "counter"
+                       : f.kind == Kind::kGauge                                   ? "gauge"
+                                                                                  : "histogram";
     out += "# HELP " + name + ' ' + f.help + "\n# TYPE " + name + ' ' + type + '\n';
     for (const auto& [labels, idx] : f.series) {
       if (f.kind == Kind::kHistogram) {

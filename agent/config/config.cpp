@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "auditship/common/log.h"
+#include "auditship/metrics/metrics_server.h"
 
 namespace auditship::config {
 namespace fs = std::filesystem;
@@ -138,6 +139,14 @@ void Config::validate(Checker& check) const {
   Checker e = check.sub("enrich");
   enrich.validate(e);
   if (!log::parse_level(log.level)) check.sub("log").fail("level", "must be debug, info, warn or error");
+  Checker o = check.sub("output");
+  output.validate(o);
+  if (!metrics.listen.empty()) {
+    std::string host;
+    std::uint16_t port = 0;
+    if (!metrics::split_host_port(metrics.listen, host, port))
+      check.sub("metrics").fail("listen", "must be host:port (e.g. 127.0.0.1:9464) or empty, got '" + metrics.listen + "'");
+  }
 }
 
 Result<Config> load_string(const std::string& yaml, const std::string& name, const LoadOptions& options) {

@@ -1,5 +1,6 @@
 #include "auditship/enrich/enricher.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -51,7 +52,9 @@ class PassThroughEnricher final : public Enricher {
  public:
   explicit PassThroughEnricher(NextFn next) : next_(std::move(next)) {}
   void process(BatchPtr batch) override { next_(std::move(batch)); }
+  void give_up_at(std::chrono::steady_clock::time_point) override {}
   void drain(std::chrono::milliseconds) override {}
+  bool idle() const override { return true; }
   void stop() noexcept override {}
 
  private:
@@ -114,20 +117,28 @@ class FetchingEnricher final : public Enricher {
     follow_up(std::move(held), std::move(lookups), lookup_records);
   }
 
+  void give_up_at(std::chrono::steady_clock::time_point at) override {
+    {
+      std::lock_guard lk(mu_);
+      give_up_at_ = std::min(give_up_at_, at);
+    }
+    cv_.notify_all();  // the emitter waits until give_up_at_
+  }
+
   void drain(std::chrono::milliseconds timeout) override {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::unique_lock lk(mu_);
-    if (!cv_.wait_until(lk, deadline, [this] { return idle(); })) {
+    if (!cv_.wait_until(lk, deadline, [this] { return idle_locked(); })) {
       // Out of time: everything still waiting resolves as timeout and leaves now.
-      auto timeout_result = std::make_shared<LookupResult>();
-      timeout_result->status = LookupStatus::kTimeout;
-      timeout_result->resolved_at_ms = unix_ms_now();
-      std::vector<std::string> ids;
-      for (const auto& [id, waiters] : waiting_) ids.push_back(id);
-      for (const auto& id : ids) resolve_locked(id, timeout_result);
+      give_up_locked();
       cv_.notify_all();
-      cv_.wait(lk, [this] { return idle() || stopping_; });
+      cv_.wait(lk, [this] { return idle_locked() || stopping_; });
     }
+  }
+
+  bool idle() const override {
+    std::lock_guard lk(mu_);
+    return idle_locked();
   }
 
   void stop() noexcept override {
@@ -146,6 +157,13 @@ class FetchingEnricher final : public Enricher {
   void plan(Batch& batch, Held& held, std::vector<LookupRequest>& lookups, std::vector<std::size_t>& lookup_records) {
     const auto steady_now = SteadyClock::now();
     const std::int64_t unix_now = unix_ms_now();
+    LookupResultPtr gave_up;
+    if (gave_up_.load()) {
+      auto r = std::make_shared<LookupResult>();
+      r->status = LookupStatus::kTimeout;
+      r->resolved_at_ms = unix_now;
+      gave_up = std::move(r);
+    }
     for (std::size_t i = 0; i < batch.records.size(); ++i) {
       Record& r = batch.records[i];
       if (r.disposition != Disposition::kShip) continue;
@@ -170,6 +188,10 @@ class FetchingEnricher final : public Enricher {
         skip(held, i, "no_api_key");
         continue;
       }
+      if (gave_up) {  // shutting down: no new lookups
+        held.results[i] = gave_up;
+        continue;
+      }
       // Not before the generation can exist: the call's timestamp plus initial_delay. A
       // record without a usable timestamp was written about now.
       std::int64_t due_ms = unix_now + config_.initial_delay.count();
@@ -190,6 +212,16 @@ class FetchingEnricher final : public Enricher {
                                              const std::vector<std::size_t>& records) {
     std::vector<LookupRequest> fresh;
     for (std::size_t k = 0; k < lookups.size(); ++k) {
+      if (gave_up_result_) {
+        // Planned before the stage gave up, arriving after: nothing would resolve it.
+        if (held) {
+          held->results[records[k]] = gave_up_result_;
+          --held->unresolved;
+        } else {
+          events_.emplace_back(lookups[k].id, gave_up_result_);
+        }
+        continue;
+      }
       auto& waiters = waiting_[lookups[k].id];
       waiters.push_back(Waiter{held, records[k]});
       if (waiters.size() == 1) fresh.push_back(std::move(lookups[k]));
@@ -234,6 +266,7 @@ class FetchingEnricher final : public Enricher {
       std::vector<std::size_t> none(records.size(), 0);
       fresh = register_locked(nullptr, lookups, none);
     }
+    cv_.notify_all();  // register_locked may have queued events
     {
       std::lock_guard emit(emit_mu_);
       next_(std::move(held->batch));
@@ -243,26 +276,51 @@ class FetchingEnricher final : public Enricher {
 
   // Fetcher thread.
   void on_result(const std::string& id, LookupResultPtr result) {
+    bool progress = false;
     {
       std::lock_guard lk(mu_);
-      resolve_locked(id, result);
+      progress = resolve_locked(id, result);
     }
-    cv_.notify_all();
+    // Waking the emitter (and everyone on cv_) per result cost more CPU than the lookup
+    // itself at 1,000 records/s: wake only when a batch became complete or the first event
+    // is queued. Nobody waits on a partly resolved batch.
+    if (progress) cv_.notify_all();
   }
 
-  void resolve_locked(const std::string& id, const LookupResultPtr& result) {
+  // True if a held batch became complete, or events_ stopped being empty.
+  bool resolve_locked(const std::string& id, const LookupResultPtr& result) {
     auto it = waiting_.find(id);
-    if (it == waiting_.end()) return;  // drain already gave up on it
+    if (it == waiting_.end()) return false;  // drain already gave up on it
+    bool progress = false;
     for (Waiter& w : it->second) {
       if (!w.held) continue;
       w.held->results[w.record] = result;
-      --w.held->unresolved;
+      progress |= --w.held->unresolved == 0;
     }
-    if (!hold_) events_.emplace_back(id, result);
+    if (!hold_) {
+      progress |= events_.empty();
+      events_.emplace_back(id, result);
+    }
     waiting_.erase(it);
+    return progress;
   }
 
-  bool idle() const {
+  // Everything still waiting resolves as timeout, and later records look nothing up.
+  void give_up_locked() {
+    if (gave_up_.exchange(true)) return;
+    auto timeout_result = std::make_shared<LookupResult>();
+    timeout_result->status = LookupStatus::kTimeout;
+    timeout_result->resolved_at_ms = unix_ms_now();
+    gave_up_result_ = timeout_result;
+    std::vector<std::string> ids;
+    for (const auto& [id, waiters] : waiting_) ids.push_back(id);
+    for (const auto& id : ids) resolve_locked(id, timeout_result);
+    if (!ids.empty())
+      log::warn("enrich: gave up waiting for lookups at shutdown; their records ship with status timeout",
+                {{"generation_ids", ids.size()}});
+  }
+
+  bool idle_locked() const {
     return queued_batches_ == 0 && events_.empty() && emitting_ == 0 && (hold_ || waiting_.empty());
   }
 
@@ -276,8 +334,19 @@ class FetchingEnricher final : public Enricher {
   void emit_loop() {
     std::unique_lock lk(mu_);
     for (;;) {
-      cv_.wait(lk, [this] { return stopping_ || ready_locked(); });
+      const auto woken = [this] {
+        return stopping_ || ready_locked() || (!gave_up_.load() && SteadyClock::now() >= give_up_at_);
+      };
+      // give_up_at() may move the deadline while we wait: re-read it on every wake-up.
+      while (!woken()) {
+        if (gave_up_.load() || give_up_at_ == SteadyClock::time_point::max()) cv_.wait(lk);
+        else cv_.wait_until(lk, give_up_at_);
+      }
       if (stopping_) return;
+      if (!gave_up_.load() && SteadyClock::now() >= give_up_at_) {
+        give_up_locked();
+        continue;
+      }
       std::vector<HeldPtr> out;
       for (auto& [source, q] : queues_) {
         while (!q.empty() && q.front()->unresolved == 0) {
@@ -367,7 +436,7 @@ class FetchingEnricher final : public Enricher {
   const LookupResultPtr skipped_;
   const LookupResultPtr pending_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::uint64_t, std::deque<HeldPtr>> queues_;  // hold mode, per source id
   std::unordered_map<std::string, std::vector<Waiter>> waiting_;
@@ -375,6 +444,9 @@ class FetchingEnricher final : public Enricher {
   std::uint64_t held_records_ = 0, held_bytes_ = 0, queued_batches_ = 0;
   int emitting_ = 0;
   bool stopping_ = false;
+  SteadyClock::time_point give_up_at_ = SteadyClock::time_point::max();
+  std::atomic<bool> gave_up_{false};  // written under mu_; plan() reads it without
+  LookupResultPtr gave_up_result_;    // set with gave_up_
   std::mutex emit_mu_;  // one caller of next_ at a time
 
   GenerationFetcherPtr fetcher_;  // after the state its callback touches: destroyed (stopped) first

@@ -50,6 +50,9 @@ constexpr auto kMissingCostMin = 1000ms;
 constexpr auto kMissingCostMax = 2000ms;
 // A Retry-After or reset further out than this is treated as this (a bad header must not park us for days).
 constexpr auto kMaxThrottle = 10min;
+// A lookup still waiting for a token or a free connection this long after its horizon gives
+// up without another attempt (the grace lets the usual last attempt at the horizon go out).
+constexpr auto kExpiryGrace = 500ms;
 
 struct Endpoint {
   bool tls = true;
@@ -139,7 +142,12 @@ Failure classify(const boost::system::error_code& ec) {
 struct Job {
   ApiKeys::Index key = 0;
   SteadyClock::time_point deadline;
+  std::uint64_t serial = 0;  // this job among all jobs ever made for the id (expiry entries)
   std::uint64_t seq = 0;  // matches the live heap entry; older entries are stale
+  bool in_flight = false;
+  // What the job resolves as if its horizon passes while it waits: the last attempt's outcome,
+  // or timeout if it never got one (rate limit or in-flight cap saturated).
+  LookupStatus expired_status = LookupStatus::kTimeout;
   std::uint32_t attempts = 0;
   std::uint32_t not_ready = 0;
   std::uint32_t transient = 0;
@@ -205,6 +213,9 @@ struct GenerationFetcher::Impl {
 
   std::unordered_map<std::string, Job> jobs;  // pending ids
   std::priority_queue<Due, std::vector<Due>, std::greater<>> heap;
+  // (deadline + grace, serial, id) per job: a saturated endpoint (down, hanging, rate limited)
+  // must not hold records past their horizon waiting for an attempt.
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> expiries;
   std::vector<ConnPtr> idle;
   std::size_t in_flight = 0;
   std::uint64_t next_seq = 0;
@@ -342,6 +353,8 @@ struct GenerationFetcher::Impl {
       if (stopping) co_return;
       const auto now = SteadyClock::now();
       auto wait_until = SteadyClock::time_point::max();
+      expire(now);
+      if (!expiries.empty()) wait_until = expiries.top().at;
       while (!heap.empty()) {
         auto it = jobs.find(heap.top().id);
         if (it != jobs.end() && it->second.seq == heap.top().seq) break;
@@ -349,7 +362,7 @@ struct GenerationFetcher::Impl {
       }
       if (!heap.empty()) {
         if (heap.top().at > now) {
-          wait_until = heap.top().at;
+          wait_until = std::min(wait_until, heap.top().at);
         } else if (in_flight < cap) {
           const auto delay = limiter.delay(now);
           if (delay <= SteadyClock::duration::zero()) {
@@ -359,7 +372,7 @@ struct GenerationFetcher::Impl {
             launch(std::move(id));
             continue;
           }
-          wait_until = now + delay;
+          wait_until = std::min(wait_until, now + delay);
         }
         // else: at the in-flight cap; a finishing request wakes us.
       }
@@ -369,7 +382,20 @@ struct GenerationFetcher::Impl {
     }
   }
 
+  void expire(SteadyClock::time_point now) {
+    while (!expiries.empty() && expiries.top().at <= now) {
+      const Due e = expiries.top();
+      expiries.pop();
+      auto it = jobs.find(e.id);
+      // Gone, a later job for the id, or in flight (its reply resolves it: past the deadline
+      // retry() gives up).
+      if (it == jobs.end() || it->second.serial != e.seq || it->second.in_flight) continue;
+      resolve(e.id, it->second, it->second.expired_status, nullptr);
+    }
+  }
+
   void launch(std::string id) {
+    jobs.at(id).in_flight = true;
     ++in_flight;
     metrics.in_flight.set(static_cast<double>(in_flight));
     asio::co_spawn(ioc, attempt(std::move(id)), asio::detached);
@@ -411,6 +437,7 @@ struct GenerationFetcher::Impl {
     auto it = jobs.find(id);
     if (it == jobs.end()) return;
     Job& job = it->second;
+    job.in_flight = false;
     ++job.attempts;
     job.last_http = reply.status;
     job.last_timed_out = reply.failure == Failure::kTimeout;
@@ -465,6 +492,7 @@ struct GenerationFetcher::Impl {
   void retry(const std::string& id, Job& job, SteadyClock::time_point now, SteadyClock::duration delay,
              LookupStatus if_expired) {
     if (now >= job.deadline) return resolve(id, job, if_expired, nullptr);
+    job.expired_status = if_expired;
     // One last attempt exactly at the horizon rather than none after the previous one.
     const auto at = std::min(now + delay, job.deadline);
     job.seq = ++next_seq;
@@ -519,7 +547,9 @@ struct GenerationFetcher::Impl {
       const auto at = std::max(r.not_before, now);
       job.deadline = at + config.horizon;
       job.seq = ++next_seq;
+      job.serial = job.seq;
       heap.push(Due{at, job.seq, r.id});
+      expiries.push(Due{job.deadline + kExpiryGrace, job.serial, r.id});
       jobs.emplace(std::move(r.id), job);
     }
     wake.cancel();

@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "auditship/checkpoint/checkpoint_store.h"
@@ -13,6 +15,9 @@
 #include "auditship/common/memory_budget.h"
 #include "auditship/common/metrics.h"
 #include "auditship/enrich/enricher.h"
+#include "auditship/format/formatter.h"
+#include "auditship/metrics/metrics_server.h"
+#include "auditship/metrics/process_metrics.h"
 #include "auditship/parse/parser.h"
 #include "auditship/redact/redactor.h"
 #include "auditship/sink/sink_factory.h"
@@ -30,6 +35,56 @@ std::string host_name() {
   return buf;
 }
 
+// A config section as YAML text, to tell whether a reload changed it.
+template <class T>
+std::string yaml_of(const T& section) {
+  T copy = section;
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  config::Emitter emitter(out);
+  copy.visit(emitter);
+  out << YAML::EndMap;
+  return out.c_str();
+}
+
+std::string yaml_of(const std::vector<config::SourceConfig>& sources) {
+  std::string out;
+  for (const auto& s : sources) out += yaml_of(s) + "\n---\n";
+  return out;
+}
+
+// What the pipeline itself reports, sampled by run()'s loop (not by registry collectors,
+// which would outlive the pipeline).
+struct PipelineStats {
+  metrics::Registry& r = metrics::Registry::global();
+  metrics::Gauge& queue = r.gauge("auditship_pipeline_queue_batches", "Batches waiting between stages",
+                                  {{"queue", "tail_to_worker"}});
+  metrics::Gauge& queue_capacity = r.gauge("auditship_pipeline_queue_capacity_batches",
+                                           "Capacity of the queue between stages", {{"queue", "tail_to_worker"}});
+  metrics::Gauge& in_flight = r.gauge("auditship_pipeline_in_flight_bytes",
+                                      "Bytes of records read but not yet acknowledged (memory budget in use)");
+  metrics::Gauge& in_flight_limit = r.gauge("auditship_pipeline_in_flight_limit_bytes",
+                                            "pipeline.max_in_flight_bytes");
+  metrics::Gauge& pending = r.gauge("auditship_pipeline_pending_records",
+                                    "Records read, not yet acknowledged by the sink");
+  metrics::Gauge& checkpoint_age = r.gauge("auditship_checkpoint_age_seconds",
+                                           "Seconds since checkpoints were last written successfully");
+  metrics::Counter& reload_applied = r.counter("auditship_config_reloads_total", "SIGHUP config reloads, by result",
+                                               {{"result", "applied"}});
+  metrics::Counter& reload_rejected = r.counter("auditship_config_reloads_total", "SIGHUP config reloads, by result",
+                                                {{"result", "rejected"}});
+  // Every dead letter, by reason, whichever stage made it (the sink counts message_too_large).
+  std::array<metrics::Counter*, 8> dead_letters{};
+  PipelineStats() {
+    for (auto reason : {DeadLetterReason::kInvalidJson, DeadLetterReason::kNotAnObject, DeadLetterReason::kInvalidUtf8,
+                        DeadLetterReason::kLineTooLong, DeadLetterReason::kMessageTooLarge,
+                        DeadLetterReason::kUnredactable})
+      dead_letters[static_cast<std::size_t>(reason)] =
+          &r.counter("auditship_dead_letters_total", "Records sent to the dead-letter topic, by reason",
+                     {{"reason", std::string(reason_name(reason))}});
+  }
+};
+
 class AgentPipeline final : public Pipeline {
  public:
   explicit AgentPipeline(const config::Config& config)
@@ -45,11 +100,14 @@ class AgentPipeline final : public Pipeline {
     checkpoints_ = std::move(store.value());
     tracker_ = std::make_unique<checkpoint::DeliveryTracker>(*checkpoints_);
 
-    const std::string host = host_name();
+    host_ = host_name();
+    const std::string& host = host_;
     auto sinks = sink::make_sinks(config_, host, *tracker_);
     if (!sinks) return Error{sinks.error()};
     embedded_ = std::move(sinks->embedded);
     bootstrap_ = sinks->bootstrap;
+    kafka_ = sinks->kafka;
+    sqlite_ = sinks->sqlite;
     sink_ = std::move(sinks->sink);
 
     parser_ = std::make_unique<parse::Parser>(parse::ParserOptions{config_.kafka.key_field, host});
@@ -60,7 +118,10 @@ class AgentPipeline final : public Pipeline {
     } else {
       log::warn("redaction is disabled: records ship with whatever PII they contain");
     }
-    auto enricher = enrich::Enricher::make(config_.enrich, [this](BatchPtr b) { sink_->send(std::move(b)); });
+    auto formatter = format::Formatter::make(config_.output, host);
+    if (!formatter) return Error{"output: " + formatter.error()};
+    formatter_ = std::move(formatter.value());
+    auto enricher = make_enricher(config_.enrich);
     if (!enricher) return Error{"enrich: " + enricher.error()};
     enricher_ = std::move(enricher.value());
 
@@ -72,6 +133,13 @@ class AgentPipeline final : public Pipeline {
     });
     if (!tailer) return Error{tailer.error()};
     tailer_ = std::move(tailer.value());
+
+    metrics::register_process_metrics();
+    if (!config_.metrics.listen.empty()) {
+      auto server = metrics::MetricsServer::start(config_.metrics.listen, readiness_checks());
+      if (!server) return Error{server.error()};
+      server_ = std::move(server.value());
+    }
     return {};
   }
 
@@ -84,8 +152,14 @@ class AgentPipeline final : public Pipeline {
                                     {"state_dir", config_.state_dir}});
     int exit_code = 0;
     auto next_checkpoint = Clock::now() + config_.pipeline.checkpoint_interval;
+    int reloads_seen = options.reload ? options.reload->load() : 0;
     while (true) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      sample();
+      if (options.reload && options.reload->load() != reloads_seen) {
+        reloads_seen = options.reload->load();
+        if (options.load_config) reload(options.load_config());
+      }
       if (stop.load()) {
         log::info("signal received, shutting down", {{"signal", stop.load()}});
         break;
@@ -98,7 +172,9 @@ class AgentPipeline final : public Pipeline {
         persist();
         next_checkpoint = Clock::now() + config_.pipeline.checkpoint_interval;
       }
-      if (options.once && tailer_->caught_up() && tracker_->pending_batches() == 0 && queue_.size() == 0) {
+      // follow_up enrichment events are not tracked (no offsets): --once waits for them too.
+      if (options.once && tailer_->caught_up() && tracker_->pending_batches() == 0 && queue_.size() == 0 &&
+          enricher_->idle()) {
         log::info("--once: every file is shipped to its end and acknowledged");
         break;
       }
@@ -108,24 +184,198 @@ class AgentPipeline final : public Pipeline {
   }
 
  private:
-  // source → parse → redact → enrich → sink, one batch at a time.
+  // source → parse → redact → enrich → format → sink, one batch at a time.
   void work() {
     while (auto batch = queue_.pop()) {
+      take_reloaded_stages();
       parser_->process(**batch);
       if (redactor_) redactor_->process(**batch);
+      count_dead_letters(**batch);
       enricher_->process(std::move(*batch));
     }
   }
 
+  Result<enrich::EnricherPtr> make_enricher(const enrich::EnrichConfig& config) {
+    return enrich::Enricher::make(config, [this](BatchPtr b) { format_and_send(std::move(b)); });
+  }
+
+  // Called by the enricher, never by two threads at once; the lock only orders a reload's
+  // Formatter swap against the batch being formatted.
+  void format_and_send(BatchPtr batch) {
+    {
+      std::lock_guard lock(format_mu_);
+      formatter_->process(*batch);
+    }
+    sink_->send(std::move(batch));
+  }
+
+  void count_dead_letters(const Batch& batch) {
+    for (const Record& r : batch.records)
+      if (r.disposition == Disposition::kDeadLetter)
+        if (auto* c = stats_.dead_letters[static_cast<std::size_t>(r.reason)]) c->inc();
+  }
+
   void persist() {
-    if (Status s = checkpoints_->persist(); !s) log::error("checkpoint write failed", {{"error", s.error()}});
+    if (Status s = checkpoints_->persist(); !s) {
+      checkpoint_failing_ = true;
+      log::error("checkpoint write failed", {{"error", s.error()}});
+      return;
+    }
+    checkpoint_failing_ = false;
+    last_checkpoint_ = Clock::now();
+  }
+
+  void sample() {
+    stats_.queue.set(static_cast<double>(queue_.size()));
+    stats_.queue_capacity.set(static_cast<double>(kQueueBatches));
+    stats_.in_flight.set(static_cast<double>(budget_.used()));
+    stats_.in_flight_limit.set(static_cast<double>(budget_.limit()));
+    stats_.pending.set(static_cast<double>(tracker_->pending_records()));
+    stats_.checkpoint_age.set(std::chrono::duration<double>(Clock::now() - last_checkpoint_).count());
+  }
+
+  std::vector<metrics::ReadinessCheck> readiness_checks() {
+    std::vector<metrics::ReadinessCheck> checks = {
+        {"pipeline", [this] { return shutting_down_.load() ? std::string("shutting down") : std::string(); }},
+        {"sources", [this] { return tailer_->readiness_problem(); }},
+    };
+    // One check per configured sink (Kafka, SQLite or both), each under its own name.
+    if (kafka_)
+      checks.push_back({"kafka", [this] {
+                          if (auto failed = kafka_->failure()) return *failed;
+                          return kafka_->metadata_problem();
+                        }});
+    if (sqlite_) checks.push_back({"sqlite", [this] { return sqlite_->failure().value_or(std::string()); }});
+    checks.push_back({"checkpoints", [this] {
+                        if (checkpoint_failing_.load())
+                          return std::string("the last checkpoint write failed (see the log)");
+                        if (::access(config_.state_dir.c_str(), W_OK) != 0)
+                          return "state_dir " + config_.state_dir + " is not writable";
+                        return std::string();
+                      }});
+    return checks;
+  }
+
+  // SIGHUP. Builds everything the new config needs first; only if all of it builds is
+  // anything applied, so a rejected reload leaves the running pipeline untouched.
+  void reload(Result<config::Config> loaded) {
+    if (!loaded) {
+      stats_.reload_rejected.inc();
+      log::error("config reload rejected; the running config is kept", {{"error", loaded.error()}});
+      return;
+    }
+    config::Config& next = *loaded;
+    std::string restart;
+    auto needs_restart = [&](bool changed, const char* what) {
+      if (changed) restart += restart.empty() ? what : std::string(",") + what;
+    };
+    needs_restart(next.state_dir != config_.state_dir, "state_dir");
+    needs_restart(next.max_line_bytes != config_.max_line_bytes, "max_line_bytes");
+    needs_restart(yaml_of(next.pipeline) != yaml_of(config_.pipeline), "pipeline");
+    needs_restart(yaml_of(next.kafka) != yaml_of(config_.kafka), "kafka");
+    needs_restart(yaml_of(next.sqlite) != yaml_of(config_.sqlite), "sqlite");
+    needs_restart(yaml_of(next.metrics) != yaml_of(config_.metrics), "metrics");
+
+    const bool sources_changed = yaml_of(next.sources) != yaml_of(config_.sources);
+    const bool redact_changed = yaml_of(next.redact) != yaml_of(config_.redact);
+    const bool enrich_changed = yaml_of(next.enrich) != yaml_of(config_.enrich);
+    const bool output_changed = yaml_of(next.output) != yaml_of(config_.output);
+    redact::RedactorPtr redactor;
+    format::FormatterPtr formatter;
+    enrich::EnricherPtr enricher;
+    auto reject = [&](const std::string& why) {
+      stats_.reload_rejected.inc();
+      log::error("config reload rejected; the running config is kept", {{"error", why}});
+    };
+    if (redact_changed && next.redact.enabled) {
+      auto r = redact::Redactor::make(next.redact);
+      if (!r) return reject("redact: " + r.error());
+      redactor = std::move(r.value());
+    }
+    if (output_changed) {
+      auto f = format::Formatter::make(next.output, host_);
+      if (!f) return reject("output: " + f.error());
+      formatter = std::move(f.value());
+    }
+    if (enrich_changed) {
+      auto e = make_enricher(next.enrich);
+      if (!e) return reject("enrich: " + e.error());
+      enricher = std::move(e.value());
+    }
+
+    std::string applied;
+    auto note = [&](bool changed, const char* what) {
+      if (changed) applied += applied.empty() ? what : std::string(",") + what;
+    };
+    note(sources_changed, "sources");
+    note(redact_changed, "redact");
+    note(enrich_changed, "enrich");
+    note(output_changed, "output");
+    note(next.log.level != config_.log.level, "log");
+    {
+      std::lock_guard lock(reload_mu_);
+      if (redact_changed) {
+        next_redactor_ = std::move(redactor);  // null: redaction turned off
+        redactor_pending_ = true;
+        if (!next.redact.enabled) log::warn("redaction is disabled: records ship with whatever PII they contain");
+      }
+      if (enrich_changed) next_enricher_ = std::move(enricher);
+    }
+    if (output_changed) {
+      std::lock_guard lock(format_mu_);
+      formatter_ = std::move(formatter);
+    }
+    if (sources_changed) tailer_->update_sources(next.sources);
+    log::set_level(*log::parse_level(next.log.level));
+    config_.sources = next.sources;
+    config_.redact = next.redact;
+    config_.enrich = next.enrich;
+    config_.output = next.output;
+    config_.log = next.log;
+    stats_.reload_applied.inc();
+    log::info("config reloaded", {{"changed", applied.empty() ? std::string("nothing") : applied}});
+    if (!restart.empty())
+      log::warn("config reload: these sections changed but need a restart; the running values are kept",
+                {{"sections", restart}});
+  }
+
+  // On the worker, between batches: stages a reload built on the main thread.
+  void take_reloaded_stages() {
+    redact::RedactorPtr redactor;
+    enrich::EnricherPtr enricher;
+    bool swap_redactor = false;
+    {
+      std::lock_guard lock(reload_mu_);
+      if (redactor_pending_) {
+        redactor = std::move(next_redactor_);
+        swap_redactor = true;
+        redactor_pending_ = false;
+      }
+      enricher = std::move(next_enricher_);
+    }
+    if (swap_redactor) redactor_ = std::move(redactor);
+    if (enricher) {
+      // The old stage lets go of every batch it holds before the new one sees the next, so
+      // per-file order holds; what it cannot resolve in time ships with a timed-out status.
+      enricher_->give_up_at(Clock::now() + config_.pipeline.shutdown_timeout);
+      enricher_->drain(config_.pipeline.shutdown_timeout);
+      enricher_->stop();
+      enricher_ = std::move(enricher);
+    }
   }
 
   void shutdown() {
+    shutting_down_ = true;
+    const auto deadline = Clock::now() + config_.pipeline.shutdown_timeout;
+    // A full hold buffer blocks the worker, and through the queue the tailer, until lookups
+    // resolve (up to enrich.horizon): from the deadline on the enricher stops waiting for them.
+    enricher_->give_up_at(deadline);
     tailer_->stop();
     queue_.close();
     if (worker_.joinable()) worker_.join();
-    enricher_->drain(config_.pipeline.shutdown_timeout);
+    // Held batches and follow_up events go to the sink before it is flushed.
+    enricher_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::max(Clock::duration::zero(), deadline - Clock::now())));
     enricher_->stop();
     if (!sink_->failure() && !sink_->flush(config_.pipeline.shutdown_timeout))
       log::warn("shutdown timeout: some records were not acknowledged; they will be shipped again at restart",
@@ -135,6 +385,8 @@ class AgentPipeline final : public Pipeline {
   }
 
   config::Config config_;
+  PipelineStats stats_;
+  std::string host_;
   MemoryBudget budget_;
   BoundedQueue<BatchPtr> queue_;
   std::string bootstrap_;
@@ -143,11 +395,23 @@ class AgentPipeline final : public Pipeline {
   sink::EmbeddedBrokerPtr embedded_;
   // Declared after what they use so they are destroyed first.
   sink::SinkPtr sink_;
+  sink::KafkaSink* kafka_ = nullptr;    // inside sink_, when kafka.brokers is set
+  sink::SqliteSink* sqlite_ = nullptr;  // inside sink_, when sqlite.path is set
   std::unique_ptr<parse::Parser> parser_;
   redact::RedactorPtr redactor_;
+  std::mutex format_mu_;  // guards formatter_ (see format_and_send)
+  format::FormatterPtr formatter_;
   enrich::EnricherPtr enricher_;
   tail::FileTailerPtr tailer_;
   std::thread worker_;
+  std::mutex reload_mu_;  // guards the next_* stages a reload hands to the worker
+  bool redactor_pending_ = false;
+  redact::RedactorPtr next_redactor_;
+  enrich::EnricherPtr next_enricher_;
+  std::atomic<bool> checkpoint_failing_{false}, shutting_down_{false};
+  Clock::time_point last_checkpoint_ = Clock::now();
+  // Last: destroyed first, so no request reaches a stage being torn down.
+  metrics::MetricsServerPtr server_;
 };
 
 }  // namespace

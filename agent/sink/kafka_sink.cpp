@@ -4,6 +4,8 @@
 #include <chrono>
 #include <vector>
 
+#include <simdjson.h>
+
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
 #include "auditship/parse/dead_letter.h"
@@ -23,7 +25,7 @@ struct KafkaStats {
   metrics::Counter& dropped = r.counter("auditship_sink_records_dropped_total",
                                         "Records acknowledged without shipping on purpose (e.g. duplicates)");
   metrics::Counter& too_large = r.counter("auditship_dead_letters_total",
-                                          "Records sent to the dead-letter topic by the sink, by reason",
+                                          "Records sent to the dead-letter topic, by reason",
                                           {{"reason", "message_too_large"}});
   metrics::Counter& retried = r.counter("auditship_kafka_retries_total",
                                         "Messages produced again after a delivery error the agent retries");
@@ -32,6 +34,18 @@ struct KafkaStats {
   metrics::Counter& queue_full = r.counter("auditship_kafka_queue_full_total",
                                            "Times producing waited because librdkafka's queue was full");
   metrics::Gauge& in_flight = r.gauge("auditship_kafka_in_flight_messages", "Messages produced, not yet acknowledged");
+  // From librdkafka's statistics JSON (every statistics.interval.ms).
+  metrics::Gauge& in_flight_bytes = r.gauge("auditship_kafka_in_flight_bytes",
+                                            "Bytes of messages in librdkafka's queues, not yet acknowledged");
+  metrics::Gauge& rtt_avg = r.gauge("auditship_kafka_broker_rtt_seconds",
+                                    "Broker round-trip time, worst broker over the last statistics window",
+                                    {{"stat", "avg"}});
+  metrics::Gauge& rtt_p99 = r.gauge("auditship_kafka_broker_rtt_seconds",
+                                    "Broker round-trip time, worst broker over the last statistics window",
+                                    {{"stat", "p99"}});
+  metrics::Gauge& brokers_up = r.gauge("auditship_kafka_brokers_up", "Brokers the producer is connected to");
+  metrics::Counter& stats_errors = r.counter("auditship_kafka_statistics_errors_total",
+                                             "librdkafka statistics documents that could not be parsed");
 };
 KafkaStats& stats() {
   static KafkaStats s;
@@ -79,6 +93,7 @@ std::map<std::string, std::string> default_producer_properties(const config::Kaf
       {"queue.buffering.max.messages", "1000000"},
       {"client.id", "auditship"},
       {"reconnect.backoff.max.ms", "1000"},  // recover within a second once a broker is back
+      {"statistics.interval.ms", "1000"},    // broker RTT and queued bytes for /metrics
   };
 }
 
@@ -111,6 +126,7 @@ Status KafkaSink::init(const std::string& bootstrap, std::uint64_t max_in_flight
   rd_kafka_conf_set_dr_msg_cb(conf, &KafkaSink::on_delivery);
   rd_kafka_conf_set_error_cb(conf, &KafkaSink::on_error);
   rd_kafka_conf_set_log_cb(conf, &KafkaSink::on_log);
+  rd_kafka_conf_set_stats_cb(conf, &KafkaSink::on_statistics);
   rd_kafka_conf_set_opaque(conf, this);
   char err[512];
   rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
@@ -180,15 +196,21 @@ void KafkaSink::produce(InFlight& f, std::size_t index) {
   in_flight_.fetch_add(1);
   stats().in_flight.add(1);
   while (true) {
+    // A batch without a source (follow_up enrichment events) has no file position: a
+    // consumer de-duplicating on (source, offset) must not see every event as offset 0.
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(3);
+    if (b.source) {
+      rd_kafka_header_add(headers, "source", -1, source.data(), static_cast<ssize_t>(source.size()));
+      rd_kafka_header_add(headers, "offset", -1, offset, offset_len);
+    }
+    rd_kafka_header_add(headers, "host", -1, host_.data(), static_cast<ssize_t>(host_.size()));
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
         RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
-        RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
-        RD_KAFKA_V_HEADER("source", source.data(), static_cast<ssize_t>(source.size())),
-        RD_KAFKA_V_HEADER("offset", offset, offset_len),
-        RD_KAFKA_V_HEADER("host", host_.data(), static_cast<ssize_t>(host_.size())),
+        RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()), RD_KAFKA_V_HEADERS(headers),
         RD_KAFKA_V_OPAQUE(&f.refs[index]), RD_KAFKA_V_END);
-    if (!err) return;
+    if (!err) return;  // librdkafka owns `headers` now
+    rd_kafka_headers_destroy(headers);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping_.load()) {
       // The poll thread frees space as reports arrive; wait for it rather than spin.
       stats().queue_full.inc();
@@ -302,6 +324,64 @@ void KafkaSink::on_log(const rd_kafka_t*, int level, const char* facility, const
   // syslog levels up to error become warnings here.
   log::Level ours = level <= 4 ? log::Level::kWarn : level <= 5 ? log::Level::kInfo : log::Level::kDebug;
   log::write(ours, "librdkafka", {{"facility", facility}, {"detail", message}});
+}
+
+int KafkaSink::on_statistics(rd_kafka_t*, char* json, size_t json_len, void*) {
+  // Runs on the poll thread about once a second; one parser reused for the sink's lifetime.
+  static thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json, json_len, true).get(doc) != simdjson::SUCCESS) {
+    stats().stats_errors.inc();
+    return 0;
+  }
+  if (std::int64_t bytes; doc["msg_size"].get_int64().get(bytes) == simdjson::SUCCESS)
+    stats().in_flight_bytes.set(static_cast<double>(bytes));
+  double worst_avg = 0, worst_p99 = 0;
+  int up = 0;
+  bool sampled = false;
+  simdjson::dom::object brokers;
+  if (doc["brokers"].get_object().get(brokers) == simdjson::SUCCESS) {
+    for (auto [name, b] : brokers) {
+      std::int64_t nodeid = -1;
+      std::string_view state;
+      if (b["nodeid"].get_int64().get(nodeid) || nodeid < 0) continue;  // bootstrap placeholders
+      if (!b["state"].get_string().get(state) && state == "UP") ++up;
+      std::int64_t cnt = 0, avg = 0, p99 = 0;  // microseconds
+      auto rtt = b["rtt"];
+      if (rtt["cnt"].get_int64().get(cnt) || cnt == 0) continue;
+      sampled = true;
+      if (!rtt["avg"].get_int64().get(avg)) worst_avg = std::max(worst_avg, static_cast<double>(avg) / 1e6);
+      if (!rtt["p99"].get_int64().get(p99)) worst_p99 = std::max(worst_p99, static_cast<double>(p99) / 1e6);
+    }
+  }
+  if (sampled) {  // an idle window has no round-trips: keep the last measured value rather than 0
+    stats().rtt_avg.set(worst_avg);
+    stats().rtt_p99.set(worst_p99);
+  }
+  stats().brokers_up.set(up);
+  return 0;  // librdkafka frees `json`
+}
+
+std::string KafkaSink::metadata_problem() {
+  constexpr auto kCacheFor = std::chrono::seconds(1);
+  std::unique_lock probing(probe_mu_, std::try_to_lock);
+  {
+    std::lock_guard lock(answer_mu_);
+    if (!probing.owns_lock() || std::chrono::steady_clock::now() - probed_at_ < kCacheFor) return probe_problem_;
+  }
+  const rd_kafka_metadata_t* md = nullptr;
+  std::string problem;
+  if (rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 0, topic_, &md, 1000); err) {
+    problem = std::string("metadata request failed: ") + rd_kafka_err2str(err);
+  } else {
+    if (md->topic_cnt == 1 && md->topics[0].err)
+      problem = "topic " + config_.topic + ": " + rd_kafka_err2str(md->topics[0].err);
+    rd_kafka_metadata_destroy(md);
+  }
+  std::lock_guard lock(answer_mu_);
+  probe_problem_ = problem;
+  probed_at_ = std::chrono::steady_clock::now();
+  return problem;
 }
 
 void KafkaSink::set_failure(std::string why) {

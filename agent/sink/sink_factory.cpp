@@ -37,6 +37,7 @@ Result<Sinks> make_sinks(const config::Config& config, const std::string& host, 
   if (config.sqlite.enabled()) {
     auto sqlite = SqliteSink::make(config.sqlite, child_listener);
     if (!sqlite) return Error{sqlite.error()};
+    out.sqlite = sqlite->get();
     children.push_back(std::move(sqlite.value()));
   }
   if (children.empty()) return Error{"no sink configured: set kafka.brokers, sqlite.path or both"};

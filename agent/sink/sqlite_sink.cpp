@@ -214,6 +214,18 @@ struct SqliteSink::Db {
     padded.append(simdjson::SIMDJSON_PADDING, '\0');
     simdjson::dom::object obj;
     if (parser.parse(padded.data(), payload.size(), false).get(obj)) return false;
+    // With output.format ecs, splunk_hec or datadog the payload is a SIEM envelope with the
+    // record nested in one member (record_field, or `event`): the row comes from the record.
+    // Found by content rather than configured, so a SIGHUP that changes the format is followed.
+    if (obj["generation_id"].error() == simdjson::NO_SUCH_FIELD) {
+      for (auto [key, value] : obj) {
+        simdjson::dom::object inner;
+        if (!value.get(inner) && inner["generation_id"].error() != simdjson::NO_SUCH_FIELD) {
+          obj = inner;
+          break;
+        }
+      }
+    }
     std::optional<double> exact_cost;
     for (auto [key, value] : obj) {
       if (key == "openrouter") {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -147,6 +148,14 @@ class FileTailerImpl final : public FileTailer {
 
   [[nodiscard]] bool caught_up() const override { return caught_up_.load(std::memory_order_acquire); }
 
+  [[nodiscard]] std::string readiness_problem() const override {
+    if (stopping_.load()) return "stopped";
+    if (!scanned_.load()) return "first scan of the sources not done yet";
+    if (std::size_t n = unopenable_.load(); n > 0)
+      return std::to_string(n) + " matched file(s) cannot be opened (see the log)";
+    return {};
+  }
+
   void update_sources(std::vector<config::SourceConfig> sources) override {
     // Until the tailer thread has applied them, caught_up() must not answer for the old sources.
     pending_updates_.fetch_add(1);
@@ -258,6 +267,10 @@ class FileTailerImpl final : public FileTailer {
       ++it;
     }
     first_scan_done_ = true;
+    scanned_.store(true);
+    // Paths that are not regular files (-1) are skipped by design, not failing.
+    unopenable_.store(static_cast<std::size_t>(
+        std::count_if(path_errors_.begin(), path_errors_.end(), [](const auto& e) { return e.second != -1; })));
     stats_.files_watched.set(static_cast<double>(files_.size()));
     if (watcher_) watcher_->watch({dirs.begin(), dirs.end()});
     request_pump();
@@ -463,6 +476,8 @@ class FileTailerImpl final : public FileTailer {
   std::thread thread_;
   std::atomic<bool> started_{false}, stopped_{false}, stopping_{false}, caught_up_{false};
   std::atomic<int> pending_updates_{0};  // update_sources() calls not applied yet
+  std::atomic<bool> scanned_{false};      // first scan done (for readiness_problem())
+  std::atomic<std::size_t> unopenable_{0};  // matched paths failing to open at the last scan
 
   // Touched only on the tailer thread.
   WatcherPtr watcher_;

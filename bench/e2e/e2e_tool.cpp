@@ -82,6 +82,7 @@ struct Setup {
   std::string workdir, corpus, agent, mock, kcat;
   std::uint64_t records = 0, bytes = 0;
   int partitions = 16;
+  std::string properties;  // extra kafka.properties for the agent, "k=v,k=v"
 };
 
 Result run_once(const Setup& s, const std::string& subject, int index) {
@@ -111,7 +112,15 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   std::vector<std::string> argv;
   if (subject == "auditship") {
     std::ofstream(dir + "/auditship.yaml") << "sources:\n  - path: \"" << s.corpus << "\"\nstate_dir: \"" << dir
-                                           << "/state\"\nkafka:\n  brokers: \"" << bootstrap << "\"\nlog:\n  level: warn\n";
+                                           << "/state\"\nkafka:\n  brokers: \"" << bootstrap << "\"\n  properties: {";
+    for (std::string list = s.properties; !list.empty();) {
+      auto comma = list.find(',');
+      std::string kv = list.substr(0, comma);
+      list = comma == std::string::npos ? "" : list.substr(comma + 1);
+      auto eq = kv.find('=');
+      std::ofstream(dir + "/auditship.yaml", std::ios::app) << "\"" << kv.substr(0, eq) << "\": \"" << kv.substr(eq + 1) << "\", ";
+    }
+    std::ofstream(dir + "/auditship.yaml", std::ios::app) << "}\nmetrics:\n  listen: \"\"\nlog:\n  level: warn\n";
     argv = {s.agent, "run", "-c", dir + "/auditship.yaml", "--once"};
   } else {
     argv = {s.kcat, "-P", "-b", bootstrap, "-t", "openrouter-audit", "-z", "zstd", "-l", s.corpus};
@@ -179,7 +188,8 @@ int main(int argc, char** argv) {
                 {"partitions", 0, true, "partitions of the topic (default 16)"},
                 {"subjects", 0, true, "comma-separated: auditship,kcat (default both)"},
                 {"agent", 0, true, "auditship binary (default ../auditship next to this tool)"},
-                {"kcat", 0, true, "kcat binary (default /usr/bin/kcat)"}});
+                {"kcat", 0, true, "kcat binary (default /usr/bin/kcat)"},
+                {"properties", 0, true, "extra librdkafka properties for the agent: k=v,k=v"}});
   if (opts.exit_code()) return *opts.exit_code();
   Setup s;
   s.workdir = opts.get("workdir", "/tmp/auditship-e2e");
@@ -188,6 +198,7 @@ int main(int argc, char** argv) {
   s.agent = opts.get("agent", sibling("../auditship"));
   s.mock = sibling("../tests/auditship-mock-cluster");
   s.kcat = opts.get("kcat", "/usr/bin/kcat");
+  s.properties = opts.get("properties");
   const int runs = std::stoi(opts.get("runs", "5"));
   std::vector<std::string> subjects;
   for (std::string list = opts.get("subjects", "auditship,kcat"), item; !list.empty();) {

@@ -56,7 +56,7 @@ TEST(Cli, CheckRejectsAnUnusableStateDirWithItsLine) {
 }
 
 TEST(Cli, HelpOnEverySubcommandAndErrorsForUnknownOnes) {
-  for (const char* cmd : {"run", "check", "redact"}) {
+  for (const char* cmd : {"run", "check", "redact", "status"}) {
     auto r = run_and_capture(AUDITSHIP_BINARY, {cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("usage: auditship"), std::string::npos) << cmd;

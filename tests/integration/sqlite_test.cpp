@@ -174,12 +174,12 @@ void expect_each_once(const std::string& db, const std::vector<Call>& calls) {
 }
 
 std::string sqlite_config(const std::string& logs, const std::string& state, const std::string& db,
-                          const std::string& brokers = {}) {
+                          const std::string& brokers = {}, const std::string& extra = {}) {
   std::string yaml = "sources:\n  - path: \"" + logs + "/*.jsonl\"\nstate_dir: \"" + state + "\"\n" +
                      "pipeline: { checkpoint_interval: 200ms, rescan_interval: 200ms }\n" + "sqlite:\n  path: \"" +
                      db + "\"\n";
   if (!brokers.empty()) yaml += "kafka:\n  brokers: \"" + brokers + "\"\n  properties: { linger.ms: \"5\" }\n";
-  return yaml;
+  return yaml + extra;
 }
 
 TEST(Sqlite, WithoutKafkaEveryRecordOnceThroughDuplicatesAndAKill) {
@@ -237,7 +237,8 @@ TEST(Sqlite, BesideKafkaBothGetEverythingAndCheckpointsWaitForTheSlowerSink) {
   const std::string logs = dir.file("logs"), db = dir.file("audit.db");
   std::vector<Call> calls = generate("k", 6000);
   write_lines(logs + "/a.jsonl", calls, 0, 2000);
-  Agent agent(dir, sqlite_config(logs, dir.file("state"), db, cluster.bootstrap()));
+  // Kafka gets ECS envelopes (output.format); SQLite still gets the records themselves.
+  Agent agent(dir, sqlite_config(logs, dir.file("state"), db, cluster.bootstrap(), "output: {format: ecs}\n"));
   ASSERT_TRUE(records.wait_for(2000, seconds(60))) << agent.log();
   ASSERT_TRUE(eventually([&] { return logged(db) == 2000; }, seconds(30)));
   auto committed = [&] { return committed_offsets(dir.file("state"))[logs + "/a.jsonl"]; };
@@ -265,6 +266,8 @@ TEST(Sqlite, BesideKafkaBothGetEverythingAndCheckpointsWaitForTheSlowerSink) {
   std::set<std::string> keys;
   for (const auto& m : records.messages()) keys.insert(m.key);
   EXPECT_EQ(keys.size(), calls.size()) << "every call reached Kafka";
+  ASSERT_FALSE(records.messages().empty());
+  EXPECT_NE(records.messages()[0].value.find("\"@timestamp\""), std::string::npos) << "Kafka got ECS envelopes";
   expect_each_once(db, calls);
   check_seed_queries(db, calls);
 }

@@ -38,6 +38,7 @@ expect_line "$tmp/files" "-rw-r----- ./etc/auditship/auditship.yaml" "config in 
 expect_line "$tmp/files" "-rw-r--r-- ./lib/systemd/system/auditship.service" "systemd unit"
 expect_line "$tmp/files" "drwxr-xr-x ./var/lib/auditship/" "state directory"
 expect_line "$tmp/files" "-rw-r--r-- ./usr/share/doc/auditship/queries.sql" "the seed's queries"
+expect_line "$tmp/files" "-rw-r--r-- ./usr/share/doc/auditship/auditship-dashboard.json" "the Grafana dashboard"
 if grep -q "usr/local\|/_CPack\|tests/\|bench" "$tmp/files"; then fail "stray files: $(grep 'usr/local\|tests/\|bench' "$tmp/files")"; fi
 
 # 3. Control fields (dpkg-deb -I / -f).

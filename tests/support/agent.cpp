@@ -8,7 +8,10 @@ namespace auditship::testing {
 
 std::string test_config(const std::string& glob, const std::string& state_dir, const std::string& brokers,
                         const std::string& extra, const std::string& pipeline) {
-  return "sources:\n  - path: \"" + glob + "\"\nstate_dir: \"" + state_dir + "\"\nkafka:\n  brokers: \"" + brokers +
+  // Port 0: agents of concurrent tests (and a developer's own agent on 9464) never collide;
+  // Agent::metrics_url() reads the bound address from the log.
+  const bool has_metrics = extra.rfind("metrics:", 0) == 0 || extra.find("\nmetrics:") != std::string::npos;
+  return std::string(has_metrics ? "" : "metrics:\n  listen: \"127.0.0.1:0\"\n") + "sources:\n  - path: \"" + glob + "\"\nstate_dir: \"" + state_dir + "\"\nkafka:\n  brokers: \"" + brokers +
          "\"\n  properties: { linger.ms: \"5\" }\npipeline:\n  checkpoint_interval: 200ms\n  rescan_interval: 200ms\n" +
          (pipeline.empty() ? "" : "  " + pipeline + "\n") + extra;
 }
@@ -35,6 +38,24 @@ Agent::Agent(const TempDir& dir, const std::string& config_yaml, std::vector<std
 }
 
 std::string Agent::log() const { return read_file(log_file_); }
+
+std::string Agent::metrics_url(std::chrono::milliseconds timeout) const {
+  constexpr std::string_view kLine = "\"msg\":\"metrics server listening\"";
+  std::string url;
+  eventually(
+      [&] {
+        std::string text = log();
+        auto at = text.find(kLine);
+        if (at == std::string::npos) return false;
+        auto field = text.find("\"address\":\"", at);
+        if (field == std::string::npos) return false;
+        field += 11;
+        url = "http://" + text.substr(field, text.find('"', field) - field);
+        return true;
+      },
+      timeout);
+  return url;
+}
 
 int Agent::stop(std::chrono::milliseconds timeout) {
   process_->signal(SIGTERM);

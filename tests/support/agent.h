@@ -27,6 +27,9 @@ class Agent {
         std::vector<std::string> env = {});
   Process& process() { return *process_; }
   [[nodiscard]] std::string log() const;
+  // "http://127.0.0.1:PORT" of the agent's metrics server, read from its log line (empty if it
+  // did not start within `timeout`).
+  [[nodiscard]] std::string metrics_url(std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
   // SIGTERM and wait; returns the exit code.
   int stop(std::chrono::milliseconds timeout = std::chrono::seconds(60));
 

@@ -13,6 +13,7 @@ int main(int argc, char** argv);
 int run_command(const Args& args);     // auditship run -c FILE [--once]
 int check_command(const Args& args);   // auditship check -c FILE
 int redact_command(const Args& args);  // auditship redact [-c FILE]
+int status_command(const Args& args);  // auditship status [--url URL]
 
 // Shared option parsing: returns false (after printing usage) on a bad command line.
 struct CommonOptions {

@@ -63,6 +63,9 @@ class Registry {
   Gauge& gauge(std::string_view name, std::string_view help, const Labels& labels = {});
   Histogram& histogram(std::string_view name, std::string_view help, std::vector<double> bounds,
                        const Labels& labels = {});
+  // A counter whose value a collector copies from a total kept elsewhere (the kernel's CPU
+  // time, librdkafka's statistics): rendered as TYPE counter, set like a gauge.
+  Gauge& sampled_counter(std::string_view name, std::string_view help, const Labels& labels = {});
   // Runs before each render (e.g. to sample RSS or librdkafka statistics into gauges).
   void add_collector(std::function<void()> collect);
 
@@ -74,7 +77,7 @@ class Registry {
   static Registry& global();
 
  private:
-  enum class Kind { kCounter, kGauge, kHistogram };
+  enum class Kind { kCounter, kGauge, kHistogram, kSampledCounter };
   struct Family {
     Kind kind;
     std::string help;

@@ -7,6 +7,7 @@
 #include "auditship/config/checker.h"
 #include "auditship/config/schema.h"
 #include "auditship/enrich/enrich_config.h"
+#include "auditship/format/format_config.h"
 #include "auditship/redact/redact_config.h"
 #include "auditship/sink/sqlite_config.h"
 
@@ -69,6 +70,14 @@ struct LogConfig {
   }
 };
 
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9464";
+  template <class V>
+  void visit(V& v) {
+    v.field("listen", listen, "host:port serving /metrics, /health and /ready; empty: no HTTP server");
+  }
+};
+
 struct Config {
   std::vector<SourceConfig> sources;
   std::string state_dir = "/var/lib/auditship";
@@ -79,6 +88,8 @@ struct Config {
   redact::RedactConfig redact;
   enrich::EnrichConfig enrich;
   LogConfig log;
+  MetricsConfig metrics;
+  format::OutputConfig output;
 
   template <class V>
   void visit(V& v) {
@@ -91,6 +102,8 @@ struct Config {
     v.section("redact", redact, "PII and secret redaction");
     v.section("enrich", enrich, "Exact cost from OpenRouter's generation endpoint");
     v.section("log", log, "The agent's own log");
+    v.section("metrics", metrics, "Prometheus metrics and health endpoints");
+    v.section("output", output, "Envelope of shipped records for a SIEM");
   }
   void validate(Checker& check) const;
 };

@@ -29,7 +29,10 @@ struct EnrichConfig {
   config::Duration horizon{120000};
   double max_rps = 50;
   std::uint32_t max_in_flight = 64;
-  std::uint32_t pool_size = 16;
+  // Lookups in flight are capped at min(max_in_flight, pool_size), one per HTTP/1.1 connection:
+  // at 50 ms per answer 16 connections cap lookups at 320/s, 64 at 1,280/s (213/s at 300 ms).
+  // Connections open only as concurrency needs them, so a large pool costs nothing when idle.
+  std::uint32_t pool_size = 64;
   config::Duration request_timeout{10000};
   std::string mode = "hold";
   std::string when = "missing_cost";
@@ -52,7 +55,7 @@ struct EnrichConfig {
     v.field("ca_file", ca_file, "PEM bundle of a private CA for the endpoint");
     v.field("tls_verify", tls_verify, "Verify the endpoint's certificate and host name (false is logged)");
     v.field("initial_delay", initial_delay, "First lookup no earlier than the record's timestamp plus this");
-    v.field("horizon", horizon, "How long a lookup is retried after its first attempt");
+    v.field("horizon", horizon, "How long a lookup is retried, from when it is due (timestamp + initial_delay)");
     v.field("max_rps", max_rps, "Lookups per second at most (token bucket; lowered on 429)");
     v.field("max_in_flight", max_in_flight, "Requests outstanding at once at most");
     v.field("pool_size", pool_size, "Keep-alive connections to the endpoint at most");

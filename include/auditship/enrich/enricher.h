@@ -45,9 +45,18 @@ class Enricher {
   [[nodiscard]] static Result<EnricherPtr> make(const EnrichConfig& config, NextFn next);
   virtual ~Enricher() = default;
   virtual void process(BatchPtr batch) = 0;
-  // Releases every held batch to `next` (resolving pending lookups as timed out if needed).
-  // In follow_up mode also waits for outstanding lookups and ships their events.
+  // From `at` on, the stage stops waiting for lookups: those still waiting resolve as timeout
+  // and later records get status timeout without one. Shutdown sets it first, because a full
+  // hold buffer blocks process() (and, through the queue, the tailer) until lookups resolve,
+  // which may take enrich.horizon; this bounds that wait. Any thread; an earlier time wins.
+  virtual void give_up_at(std::chrono::steady_clock::time_point at) = 0;
+  // Releases every held batch to `next` (resolving pending lookups as timed out after
+  // `timeout`). In follow_up mode also waits for outstanding lookups and ships their events.
+  // Call once process() is no longer called.
   virtual void drain(std::chrono::milliseconds timeout) = 0;
+  // Nothing held, no lookup outstanding, nothing being handed to `next` (follow_up: every
+  // event shipped). --once waits for this as well as for acknowledgements. Any thread.
+  [[nodiscard]] virtual bool idle() const = 0;
   // Stops the fetcher and emitter. Batches still held are destroyed unshipped (their offsets
   // were never committed, so a restart reads them again).
   virtual void stop() noexcept = 0;

@@ -17,7 +17,7 @@ enum class LookupStatus : std::uint8_t {
   kUnauthorized,     // 401/403: the key cannot read this generation
   kPaymentRequired,  // 402
   kError,            // other statuses, garbage answers, transient errors until the horizon
-  kTimeout,          // the last attempt timed out, or the stage gave up waiting (drain)
+  kTimeout,          // the last attempt timed out, the horizon passed before any attempt, or shutdown
   kSkipped,          // no lookup: no generation_id, cost already present, no key
   kPending,          // follow_up mode: the record ships before its lookup resolves
 };

@@ -7,7 +7,9 @@
 // id already pending merge into it; ids in the LRU+TTL cache are answered from it at once).
 //
 // Policy (see docs/generation-api.md): the first attempt no earlier than `not_before`; 404 and
-// "total_cost still missing" retry with exponential backoff until not_before + horizon;
+// "total_cost still missing" retry with exponential backoff until not_before + horizon (a lookup
+// still waiting for a token or a connection shortly after that resolves without another
+// attempt: its last outcome, or timeout if it never had one);
 // 408/429/5xx, network errors, timeouts and garbage answers retry with jittered backoff on
 // another connection; 401/402/403 resolve at once and are logged once per key. A token bucket
 // (max_rps, halved on 429, honouring Retry-After / X-RateLimit-Reset) and an in-flight cap of

@@ -8,8 +8,10 @@
 //
 // Threads: the tailer's, one worker, the sink's delivery thread, and the caller's (run()),
 // which persists checkpoints, watches for signals and failures, and shuts down in order:
-// stop the tailer → drain the queue → flush the sink (bounded) → final checkpoint.
+// stop the tailer → drain the queue → drain the enricher (bounded) → flush the sink (bounded)
+// → final checkpoint.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,6 +22,10 @@ namespace auditship::pipeline {
 
 struct RunOptions {
   bool once = false;  // exit when every file is shipped to its current end and acknowledged
+  // SIGHUP: each time `*reload` changes, the config is read again with `load_config` and what
+  // can change live is applied (see Pipeline::run); an invalid one is rejected and logged.
+  const std::atomic<int>* reload = nullptr;
+  std::function<Result<config::Config>()> load_config;
 };
 
 class Pipeline;
@@ -33,6 +39,14 @@ class Pipeline {
   virtual ~Pipeline() = default;
   // Runs until `stop` becomes non-zero (a signal), --once completes, or the sink fails.
   // Returns the process exit code.
+  //
+  // Reload (RunOptions::reload): sources, redact, enrich, output and log.level apply without
+  // losing file positions: new sources go to the tailer; the worker takes a new Redactor
+  // between batches; the format stage swaps its Formatter between batches; a new Enricher
+  // replaces the old one after the old one drained its held batches (bounded by
+  // pipeline.shutdown_timeout). state_dir, max_line_bytes, pipeline, kafka and metrics need a
+  // restart: a change there is logged and ignored. Anything that fails to build (a bad
+  // pattern, a missing key) rejects the whole reload and the running config stays.
   virtual int run(const std::atomic<int>& stop, const RunOptions& options) = 0;
   // The bootstrap address the sink uses (the embedded broker's when brokers=embedded).
   [[nodiscard]] virtual std::string bootstrap() const = 0;

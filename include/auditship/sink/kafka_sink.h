@@ -1,7 +1,11 @@
 #pragma once
 // Ships each record as one Kafka message (librdkafka): kShip records to kafka.topic keyed by
 // the record's key field, dead letters to kafka.dead_letter_topic. Headers carry the source
-// path, the file offset and the host name so consumers can trace and de-duplicate.
+// path, the file offset and the host name so consumers can trace and de-duplicate (a batch
+// without a source, e.g. follow_up enrichment events, carries only the host).
+//
+// send() may be called from any thread (the pipeline's worker, or the enricher's emitter in
+// hold mode); it touches only its own batch, atomics and librdkafka, which is thread-safe.
 //
 // Payloads are not copied: a message points into its batch, which the sink keeps alive until
 // the last of its records is acknowledged. Delivery reports (on the sink's poll thread) drive
@@ -44,8 +48,10 @@ class KafkaSink final : public Sink {
   void send(BatchPtr batch) override;
   bool flush(std::chrono::milliseconds timeout) override;
   [[nodiscard]] std::optional<std::string> failure() const override;
-  // True once the cluster's metadata has been fetched (for /ready).
-  [[nodiscard]] bool connected() const { return connected_.load(); }
+  // For /ready: empty when a metadata request for kafka.topic succeeded within the last
+  // second (probing at most once a second, for at most 1 s), else why not. Thread-safe; a
+  // caller arriving while another probes gets the previous answer instead of waiting.
+  [[nodiscard]] std::string metadata_problem();
 
  private:
   struct InFlight;
@@ -63,6 +69,8 @@ class KafkaSink final : public Sink {
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void* opaque);
   static void on_error(rd_kafka_t*, int err, const char* reason, void* opaque);
   static void on_log(const rd_kafka_t*, int level, const char* facility, const char* message);
+  // librdkafka statistics (statistics.interval.ms): broker round-trip, bytes queued, brokers up.
+  static int on_statistics(rd_kafka_t*, char* json, size_t json_len, void* opaque);
 
   config::KafkaConfig config_;
   std::string host_;
@@ -73,7 +81,10 @@ class KafkaSink final : public Sink {
   std::size_t max_message_bytes_ = 1000000;
   std::thread poller_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> connected_{false};
+  std::mutex probe_mu_;   // held while one metadata probe runs
+  std::mutex answer_mu_;  // guards the two below
+  std::chrono::steady_clock::time_point probed_at_{};
+  std::string probe_problem_ = "metadata not probed yet";
   std::atomic<std::uint64_t> in_flight_{0};  // messages produced, not yet reported
   mutable std::mutex mu_;
   std::condition_variable drained_;

@@ -9,13 +9,15 @@
 #include "auditship/sink/embedded_broker.h"
 #include "auditship/sink/kafka_sink.h"
 #include "auditship/sink/sink.h"
+#include "auditship/sink/sqlite_sink.h"
 
 namespace auditship::sink {
 
 struct Sinks {
   EmbeddedBrokerPtr embedded;  // kafka.brokers=embedded: must outlive `sink` (declared first)
   SinkPtr sink;                // what the pipeline sends to
-  KafkaSink* kafka = nullptr;  // the Kafka child, if any (owned by `sink`), e.g. for /ready
+  KafkaSink* kafka = nullptr;    // the Kafka sink, if any (owned by `sink`), e.g. for /ready
+  SqliteSink* sqlite = nullptr;  // the SQLite sink, if any (owned by `sink`)
   std::string bootstrap;       // Kafka bootstrap actually used ("" without Kafka)
 };
 

@@ -15,7 +15,9 @@
 //
 // Column values come from the payload that would ship to Kafka (redacted, enriched): the
 // record's fields by the seed's names; total_cost prefers openrouter.total_cost (the exact
-// cost from the generation endpoint) over the app's own.
+// cost from the generation endpoint) over the app's own. When output.format wraps records in
+// a SIEM envelope, the row comes from the record nested in it (the member object holding a
+// generation_id); audit_dead_letter then keeps the whole envelope.
 //
 // Threads: send() from the pipeline's worker (blocks while the queue of kQueueBatches is full:
 // backpressure); one writer thread owns the connection, writes one transaction per batch with

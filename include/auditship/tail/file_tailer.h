@@ -85,6 +85,9 @@ class FileTailer {
   // Applies new sources (SIGHUP) without losing positions of files still matched; files no
   // longer matched stop being read after what was already emitted. Thread-safe.
   virtual void update_sources(std::vector<config::SourceConfig> sources) = 0;
+  // For /ready: empty when the first scan is done and every matched file could be opened at
+  // the last scan, else why not. Thread-safe.
+  [[nodiscard]] virtual std::string readiness_problem() const = 0;
 };
 
 }  // namespace auditship::tail

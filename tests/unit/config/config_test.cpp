@@ -168,6 +168,25 @@ TEST(Config, SqliteDirectoryMustBeUsable) {
   EXPECT_TRUE(load_string(base + dir.file("new/db/audit.db") + "\n", "t.yaml").ok());
 }
 
+TEST(Config, MetricsAndOutputSections) {
+  const std::string base = "sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\n";
+  auto defaults = load_string(base, "t.yaml", kNoStateCheck);
+  ASSERT_TRUE(defaults.ok()) << defaults.error();
+  EXPECT_EQ(defaults->metrics.listen, "127.0.0.1:9464");
+  EXPECT_EQ(defaults->output.format, "raw");
+  auto off = load_string(base + "metrics: {listen: \"\"}\noutput: {format: splunk_hec, splunk_index: audit}\n", "t.yaml",
+                         kNoStateCheck);
+  ASSERT_TRUE(off.ok()) << off.error();
+  EXPECT_EQ(off->metrics.listen, "");
+  EXPECT_EQ(off->output.splunk_index, "audit");
+  auto bad = load_string(base + "metrics:\n  listen: 9464\noutput:\n  format: gelf\n", "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("t.yaml:4: metrics.listen: must be host:port"), std::string::npos) << bad.error();
+  EXPECT_NE(bad.error().find("t.yaml:6: output.format: must be raw, ecs, splunk_hec or datadog, got 'gelf'"),
+            std::string::npos)
+      << bad.error();
+}
+
 TEST(Config, EffectiveConfigRoundTrips) {
   auto c = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\n", "t.yaml", kNoStateCheck);
   ASSERT_TRUE(c.ok());

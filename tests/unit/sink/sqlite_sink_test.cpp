@@ -128,6 +128,23 @@ TEST_F(SqliteSinkTest, ExactCostFromTheEnrichmentWins) {
             (testing::Rows{{"gen-1", "0.00123"}, {"gen-2", "0.5"}}));
 }
 
+TEST_F(SqliteSinkTest, SiemEnvelopesYieldTheNestedRecord) {
+  auto sink = open();
+  ASSERT_TRUE(sink);
+  // output.format ecs/datadog nest the record under record_field, splunk_hec under `event`;
+  // their own top-level timestamp/status/user must not be taken for the record's.
+  sink->send(make_batch({{R"({"@timestamp":"2026-12-04T10:00:00.000Z","user":{"id":"u_1"},"openrouter_audit":)" +
+                          record("gen-ecs") + "}"},
+                         {R"({"time":1796378400,"host":"h","event":)" + record("gen-hec") + "}"},
+                         {R"({"status":"info","timestamp":1796378400000,"message":"x","audit":)" +
+                          record("gen-dd") + "}"}}));
+  ASSERT_TRUE(sink->flush(seconds(10)));
+  EXPECT_EQ(query(db_, "SELECT generation_id, timestamp, status, model_used FROM audit_log ORDER BY 1"),
+            (testing::Rows{{"gen-dd", "2026-12-04T10:00:00Z", "success", "openai/gpt-4o-mini"},
+                           {"gen-ecs", "2026-12-04T10:00:00Z", "success", "openai/gpt-4o-mini"},
+                           {"gen-hec", "2026-12-04T10:00:00Z", "success", "openai/gpt-4o-mini"}}));
+}
+
 TEST_F(SqliteSinkTest, ValuesOfOtherTypesAreKeptNotLost) {
   auto sink = open();
   ASSERT_TRUE(sink);
