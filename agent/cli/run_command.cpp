@@ -7,6 +7,7 @@
 #include "auditship/cli/commands.h"
 #include "auditship/cli/options.h"
 #include "auditship/common/log.h"
+#include "auditship/common/metrics.h"
 #include "auditship/config/config.h"
 #include "auditship/pipeline/pipeline.h"
 #include "auditship/sink/topic_reader.h"
@@ -31,11 +32,19 @@ void show_shipped(const std::string& bootstrap, const config::KafkaConfig& kafka
     }
     std::size_t count = 0;
     std::string shown;
+    // Read until as many messages arrived as Kafka acknowledged to this process: a consumer can
+    // take longer than one quiet poll to join on a loaded machine (10 s at most).
+    const std::uint64_t acknowledged =
+        metrics::Registry::global()
+            .counter("auditship_kafka_messages_delivered_total", "Messages Kafka acknowledged",
+                     {{"topic_kind", topic == kafka.topic ? "records" : "dead_letter"}})
+            .value();
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while ((*reader)->poll(std::chrono::milliseconds(500), [&](const sink::ConsumedMessage& m) {
       if (count++ < show) {
         shown += "  [" + std::string(m.key) + "] " + std::string(m.value) + "\n";
       }
-    }) > 0) {}
+    }) > 0 || (count < acknowledged && std::chrono::steady_clock::now() < give_up)) {}
     std::printf("== topic %s: %zu messages%s\n%s", topic.c_str(), count,
                 count > show && show ? (", first " + std::to_string(show)).c_str() : "", shown.c_str());
   }
