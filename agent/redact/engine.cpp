@@ -202,25 +202,34 @@ void Scanner::confirm(std::string_view text, const Candidate& c, std::vector<Spa
   spans.push_back({static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), meta.detector});
 }
 
-void Scanner::find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups) {
+void Scanner::find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups,
+                   const std::vector<Window>* digit_windows) {
   spans.clear();
   candidates_.clear();
   if (!engine_->exact_) return;
   auto on_match = [](unsigned id, unsigned long long from, unsigned long long to, unsigned, void* p) -> int {
-    static_cast<std::vector<Candidate>*>(p)->push_back({id, from, to});
+    auto* c = static_cast<MatchContext*>(p);
+    c->candidates->push_back({id, from + c->offset, to + c->offset});
     return 0;
   };
-  auto scan = [&](const hs_database_t* db) {
-    if (db) hs_scan(db, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, &candidates_);
+  auto scan = [&](const hs_database_t* db, std::size_t from, std::size_t to) {
+    MatchContext ctx{&candidates_, from};
+    if (db) hs_scan(db, text.data() + from, static_cast<unsigned>(to - from), 0, scratch_, on_match, &ctx);
   };
   if (groups == kAllGroups) {
-    scan(engine_->exact_);
+    scan(engine_->exact_, 0, text.size());
   } else {
-    // A pattern with several triggers sits in several databases: the duplicate candidates
-    // it reports are harmless (equal spans collapse in the overlap resolution below).
-    for (int t = 0; t < kTriggerCount; ++t)
-      if (groups & (1u << t)) scan(engine_->trigger_exact_[t]);
-    if (groups & kGroupPrefilter) scan(engine_->prefilter_exact_);
+    // A pattern with several triggers sits in several databases, and windows may overlap:
+    // duplicate candidates are harmless (equal spans collapse in the overlap resolution below).
+    for (int t = 0; t < kTriggerCount; ++t) {
+      if (!(groups & (1u << t))) continue;
+      if ((1u << t) == kTriggerDigits && digit_windows) {
+        for (const Window& w : *digit_windows) scan(engine_->trigger_exact_[t], w.begin, w.end);
+      } else {
+        scan(engine_->trigger_exact_[t], 0, text.size());
+      }
+    }
+    if (groups & kGroupPrefilter) scan(engine_->prefilter_exact_, 0, text.size());
   }
   for (const Candidate& c : candidates_) confirm(text, c, spans);
   if (spans.empty()) return;

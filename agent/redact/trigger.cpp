@@ -122,9 +122,16 @@ constexpr std::size_t kLookahead = 3;
 
 }  // namespace
 
-std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask) {
+// Windows: a digit-pattern match starts at most one byte before its cluster ('+' or '(') and
+// ends at the cluster's last digit, so [cluster - 2, end + 1) holds it and the bytes its \b
+// fences look at. A match that Hyperscan could find only because the window cuts the text
+// would have to start at the window's first byte; that byte is followed by one that is
+// neither a digit nor a separator (else the cluster would extend), and no digit pattern
+// continues through such a byte, so no such match exists.
+std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vector<Window>* digit_windows) {
   const std::size_t n = text.size();
   std::uint32_t fired = 0;
+  if (digit_windows) digit_windows->clear();
   // Chunks are read from `text` while they and their lookahead fit, then from a zero-padded
   // copy of the tail (zero bytes match nothing). Digit clusters are always walked in `text`.
   char tail[2 * kChunk] = {};
@@ -153,6 +160,11 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask) {
         std::size_t end;
         std::uint32_t hit = cluster_fires(text, at, mask, end);
         fired |= hit;
+        if (digit_windows && (hit & kTriggerDigits)) {
+          digit_windows->push_back({static_cast<std::uint32_t>(at >= 2 ? at - 2 : 0),
+                                    static_cast<std::uint32_t>(end < n ? end + 1 : n)});
+          hit &= ~kTriggerDigits;  // keep looking for the other clusters
+        }
         mask &= ~hit;
         if (end >= chunk_end) {
           chunk_end = end;  // resume right after the cluster

@@ -99,12 +99,19 @@ class Scanner {
   // resolved leftmost-longest, ties to the earlier detector), from the patterns of `groups`.
   // Equal to kAllGroups whenever `groups` holds every group that can match in `text`: each
   // database reports each of its patterns' matches independently.
-  void find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups = kAllGroups);
+  // With `digit_windows` (from triggers_fired on this same text), the kTriggerDigits patterns
+  // are scanned in those windows only.
+  void find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups = kAllGroups,
+            const std::vector<Window>* digit_windows = nullptr);
 
  private:
   struct Candidate {
     std::uint32_t id;
     std::uint64_t from, to;
+  };
+  struct MatchContext {
+    std::vector<Candidate>* candidates;
+    std::uint64_t offset;  // of the scanned window in the text
   };
   void confirm(std::string_view text, const Candidate& c, std::vector<Span>& spans) const;
 

@@ -15,6 +15,7 @@
 // also holds on the raw bytes.
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace auditship::redact {
 
@@ -34,8 +35,17 @@ enum Trigger : std::uint32_t {
 
 constexpr int kTriggerCount = 7;
 
-// The triggers of `mask` that fire on `text` (it stops early once all of them have).
-[[nodiscard]] std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask);
+// Bytes [begin, end) of a text around one digit cluster that fired kTriggerDigits: two bytes
+// before it and one after, so every digit-pattern match inside it, its \b context and its
+// start-of-match are the same as in the whole text (proof in trigger.cpp).
+struct Window {
+  std::uint32_t begin = 0, end = 0;
+};
+
+// The triggers of `mask` that fire on `text` (it stops early once all of them have). With
+// `digit_windows`, it walks every digit cluster and lists the windows of those that fire.
+[[nodiscard]] std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask,
+                                           std::vector<Window>* digit_windows = nullptr);
 
 // The offset of the first '"', '\\' or control character (< 0x20) at or after `from` in
 // `text`, or text.size() (the JSON string scanner's inner loop).
