@@ -77,7 +77,9 @@ Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors) {
     e->json_replacements_.push_back(escaped.substr(1, escaped.size() - 2));
     for (const auto& p : detectors[d].patterns) {
       ids.push_back(static_cast<unsigned>(e->patterns_.size()));
-      e->patterns_.push_back({d, p.validator, p.secret_after_space});
+      bool longest_suffices = (p.validator == Validator::kNone || p.validator == Validator::kOpenAi) &&
+                              !p.secret_after_space;
+      e->patterns_.push_back({d, p.validator, p.secret_after_space, longest_suffices});
       exprs.push_back(p.expression.c_str());
       som_flags.push_back(p.flags | HS_FLAG_SOM_LEFTMOST);
       names.push_back(detectors[d].name);
@@ -203,17 +205,27 @@ void Scanner::confirm(std::string_view text, const Candidate& c, std::vector<Spa
 }
 
 void Scanner::find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups,
-                   const std::vector<Window>* digit_windows) {
+                   const std::vector<Window>* windows) {
   spans.clear();
   candidates_.clear();
   if (!engine_->exact_) return;
   auto on_match = [](unsigned id, unsigned long long from, unsigned long long to, unsigned, void* p) -> int {
     auto* c = static_cast<MatchContext*>(p);
-    c->candidates->push_back({id, from + c->offset, to + c->offset});
+    from += c->offset;
+    to += c->offset;
+    // Start-of-match reports a key once per end offset (`[A-Za-z0-9]+`: once per character).
+    // Matches come in end order, so a longer one with the same pattern and start replaces
+    // the previous: the shorter one could never survive leftmost-longest (see below).
+    auto& v = *c->candidates;
+    if (!v.empty() && v.back().id == id && v.back().from == from && c->engine->patterns_[id].longest_suffices) {
+      v.back().to = to;
+      return 0;
+    }
+    v.push_back({id, from, to});
     return 0;
   };
   auto scan = [&](const hs_database_t* db, std::size_t from, std::size_t to) {
-    MatchContext ctx{&candidates_, from};
+    MatchContext ctx{&candidates_, from, engine_.get()};
     if (db) hs_scan(db, text.data() + from, static_cast<unsigned>(to - from), 0, scratch_, on_match, &ctx);
   };
   if (groups == kAllGroups) {
@@ -223,8 +235,9 @@ void Scanner::find(std::string_view text, std::vector<Span>& spans, std::uint32_
     // duplicate candidates are harmless (equal spans collapse in the overlap resolution below).
     for (int t = 0; t < kTriggerCount; ++t) {
       if (!(groups & (1u << t))) continue;
-      if ((1u << t) == kTriggerDigits && digit_windows) {
-        for (const Window& w : *digit_windows) scan(engine_->trigger_exact_[t], w.begin, w.end);
+      if (((1u << t) & kWindowedTriggers) && windows) {
+        for (const Window& w : *windows)
+          if (w.trigger == (1u << t)) scan(engine_->trigger_exact_[t], w.begin, w.end);
       } else {
         scan(engine_->trigger_exact_[t], 0, text.size());
       }

@@ -191,8 +191,8 @@ struct Redactor::State {
   std::vector<std::uint32_t> line_ends;
   bool line_ends_complete = false;
   std::vector<Span> spans;
-  std::vector<Window> digit_windows;
-  bool windows_valid = false;  // digit_windows index the text the exact scan will see
+  std::vector<Window> windows;
+  bool windows_valid = false;  // windows index the text the exact scan will see
   std::string decoded, key, pass[2], copy;
   std::vector<std::uint32_t> raw_at;
 };
@@ -364,7 +364,7 @@ class Walker {
       }
       // Windows are offsets in `text`: usable when the exact scan sees the same bytes.
       st_.windows_valid = !esc || u_esc;
-      groups = triggers_fired(text, t, st_.windows_valid ? &st_.digit_windows : nullptr);
+      groups = triggers_fired(text, t, st_.windows_valid ? &st_.windows : nullptr);
     }
     if (!engine.has_prefilter()) return groups;
     bool flagged;
@@ -404,7 +404,7 @@ class Walker {
       decode(raw, st_.decoded, nullptr);
       text = st_.decoded;
     }
-    st_.scanner.find(text, st_.spans, groups, st_.windows_valid ? &st_.digit_windows : nullptr);
+    st_.scanner.find(text, st_.spans, groups, st_.windows_valid ? &st_.windows : nullptr);
     if (st_.spans.empty()) return false;
     // Only now is the decoded->raw offset map worth building (most escaped strings are clean).
     if (esc) decode(raw, st_.decoded, &st_.raw_at);

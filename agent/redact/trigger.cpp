@@ -110,6 +110,15 @@ std::uint32_t literal_fires(const char* p, std::uint32_t mask, std::uint32_t lim
   return fired;
 }
 
+std::uint32_t sk_dash_bits(const char* p) {
+  const U8x16 c0 = load(p), c1 = load(p + 1), c2 = load(p + 2);
+  return mask_of((c0 == splat('s')) & (c1 == splat('k')) & (c2 == splat('-')));
+}
+
+bool is_key_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-';
+}
+
 std::uint32_t digit_bits(const char* p) {
   const U8x16 c = load(p);
   return mask_of(static_cast<I8x16>(c - splat('0') < splat(10)));
@@ -128,10 +137,15 @@ constexpr std::size_t kLookahead = 3;
 // would have to start at the window's first byte; that byte is followed by one that is
 // neither a digit nor a separator (else the cluster would extend), and no digit pattern
 // continues through such a byte, so no such match exists.
-std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vector<Window>* digit_windows) {
+//
+// Key windows: every OpenRouter/Anthropic/OpenAI match starts at an "sk-" and continues over
+// [A-Za-z0-9_-], so [sk - 1, end of that run + 1) holds it and its \b context; the window's
+// first byte cannot start a match (it is followed by 's', not 'k').
+std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vector<Window>* windows) {
   const std::size_t n = text.size();
   std::uint32_t fired = 0;
-  if (digit_windows) digit_windows->clear();
+  if (windows) windows->clear();
+  std::size_t key_covered = 0;  // an "sk-" before this offset is inside the last key window
   // Chunks are read from `text` while they and their lookahead fit, then from a zero-padded
   // copy of the tail (zero bytes match nothing). Digit clusters are always walked in `text`.
   char tail[2 * kChunk] = {};
@@ -150,6 +164,20 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
       std::uint32_t limit = chunk_end > n ? (1u << (n - i)) - 1 : 0xFFFFu;
       std::uint32_t lit = literal_fires(p, mask, limit);
       fired |= lit;
+      if (windows && (lit & kTriggerSkDash)) {
+        std::uint32_t at_bits = sk_dash_bits(p) & limit;
+        while (at_bits) {
+          std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(at_bits));
+          at_bits &= at_bits - 1;
+          if (at < key_covered) continue;
+          std::size_t end = at + 3;
+          while (end < n && is_key_char(text[end])) ++end;
+          key_covered = end;
+          windows->push_back({static_cast<std::uint32_t>(at ? at - 1 : 0),
+                              static_cast<std::uint32_t>(end < n ? end + 1 : n), kTriggerSkDash});
+        }
+        lit &= ~kTriggerSkDash;  // keep looking for more keys
+      }
       mask &= ~lit;
     }
     if (mask & kDigitTriggers) {
@@ -160,9 +188,9 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
         std::size_t end;
         std::uint32_t hit = cluster_fires(text, at, mask, end);
         fired |= hit;
-        if (digit_windows && (hit & kTriggerDigits)) {
-          digit_windows->push_back({static_cast<std::uint32_t>(at >= 2 ? at - 2 : 0),
-                                    static_cast<std::uint32_t>(end < n ? end + 1 : n)});
+        if (windows && (hit & kTriggerDigits)) {
+          windows->push_back({static_cast<std::uint32_t>(at >= 2 ? at - 2 : 0),
+                              static_cast<std::uint32_t>(end < n ? end + 1 : n), kTriggerDigits});
           hit &= ~kTriggerDigits;  // keep looking for the other clusters
         }
         mask &= ~hit;

@@ -66,6 +66,9 @@ class Engine {
     std::uint32_t detector;
     Validator validator;
     bool secret_after_space;
+    // Whether a match is confirmed regardless of where it ends (no validator looks at the
+    // end): then of several matches with one start only the longest can survive.
+    bool longest_suffices;
   };
   Engine() = default;
   std::vector<DetectorSpec> detectors_;
@@ -99,10 +102,10 @@ class Scanner {
   // resolved leftmost-longest, ties to the earlier detector), from the patterns of `groups`.
   // Equal to kAllGroups whenever `groups` holds every group that can match in `text`: each
   // database reports each of its patterns' matches independently.
-  // With `digit_windows` (from triggers_fired on this same text), the kTriggerDigits patterns
+  // With `windows` (from triggers_fired on this same text), the patterns of kWindowedTriggers
   // are scanned in those windows only.
   void find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups = kAllGroups,
-            const std::vector<Window>* digit_windows = nullptr);
+            const std::vector<Window>* windows = nullptr);
 
  private:
   struct Candidate {
@@ -112,6 +115,7 @@ class Scanner {
   struct MatchContext {
     std::vector<Candidate>* candidates;
     std::uint64_t offset;  // of the scanned window in the text
+    const Engine* engine;
   };
   void confirm(std::string_view text, const Candidate& c, std::vector<Span>& spans) const;
 

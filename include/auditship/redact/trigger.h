@@ -35,17 +35,20 @@ enum Trigger : std::uint32_t {
 
 constexpr int kTriggerCount = 7;
 
-// Bytes [begin, end) of a text around one digit cluster that fired kTriggerDigits: two bytes
-// before it and one after, so every digit-pattern match inside it, its \b context and its
-// start-of-match are the same as in the whole text (proof in trigger.cpp).
+// Bytes [begin, end) of a text that hold every match of `trigger`'s patterns near one place
+// where it fired, with the bytes their \b fences look at, so Hyperscan finds the same matches
+// and starts there as in the whole text (proofs in trigger.cpp). Only kTriggerDigits (around
+// a digit cluster) and kTriggerSkDash (an "sk-" and the key characters after it) have them.
 struct Window {
   std::uint32_t begin = 0, end = 0;
+  std::uint32_t trigger = 0;
 };
+constexpr std::uint32_t kWindowedTriggers = kTriggerDigits | kTriggerSkDash;
 
 // The triggers of `mask` that fire on `text` (it stops early once all of them have). With
-// `digit_windows`, it walks every digit cluster and lists the windows of those that fire.
+// `windows`, it keeps looking for kWindowedTriggers and lists every window where they fire.
 [[nodiscard]] std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask,
-                                           std::vector<Window>* digit_windows = nullptr);
+                                           std::vector<Window>* windows = nullptr);
 
 // The offset of the first '"', '\\' or control character (< 0x20) at or after `from` in
 // `text`, or text.size() (the JSON string scanner's inner loop).
