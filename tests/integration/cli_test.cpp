@@ -79,3 +79,22 @@ TEST(Cli, RunRefusesACorruptCheckpointFileNamingIt) {
 
 }  // namespace
 }  // namespace auditship::testing
+
+namespace auditship::testing {
+namespace {
+
+// The README's configuration reference is the option table itself, not a copy that drifts.
+TEST(Cli, ReadmeConfigReferenceIsCurrent) {
+  auto r = run_and_capture(AUDITSHIP_BINARY, {"check", "--reference"});
+  ASSERT_EQ(r.exit_code, 0);
+  const std::string readme = read_file(std::string(AUDITSHIP_SOURCE_DIR) + "/README.md");
+  const std::string begin = "<!-- config-reference:begin -->\n", end = "<!-- config-reference:end -->";
+  auto i = readme.find(begin), j = readme.find(end);
+  ASSERT_NE(i, std::string::npos);
+  ASSERT_NE(j, std::string::npos);
+  EXPECT_EQ(readme.substr(i + begin.size(), j - i - begin.size()), r.out)
+      << "run scripts/update-readme-reference.sh";
+}
+
+}  // namespace
+}  // namespace auditship::testing
