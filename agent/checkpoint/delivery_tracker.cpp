@@ -30,10 +30,11 @@ void DeliveryTracker::delivered(const Batch& batch, std::size_t index) {
   auto fit = files_.find(batch.source->id);
   if (fit == files_.end()) return;
   FileState& file = fit->second;
-  // Batches complete mostly in order: search from the front.
-  auto it = std::find_if(file.entries.begin(), file.entries.end(),
-                         [&](const Entry& e) { return e.ticket == batch.ticket; });
-  if (it == file.entries.end() || index >= it->acked.size() || it->acked[index]) {
+  // Tickets grow in track() order, so a file's entries are sorted by ticket: one ack costs a
+  // binary search, not a walk over every batch in flight.
+  auto it = std::lower_bound(file.entries.begin(), file.entries.end(), batch.ticket,
+                             [](const Entry& e, std::uint64_t t) { return e.ticket < t; });
+  if (it == file.entries.end() || it->ticket != batch.ticket || index >= it->acked.size() || it->acked[index]) {
     log::warn("delivery report for an unknown or already acknowledged record",
               {{"ticket", batch.ticket}, {"index", index}});
     return;

@@ -116,58 +116,50 @@ bool e164_ok(std::string_view s) {
   return n >= 8 && n <= 15;
 }
 
-PatternSpec pat(std::string expression, Validator v = Validator::kNone, unsigned flags = 0) {
-  return PatternSpec{std::move(expression), flags, v, false, {}};
-}
-
-// A digit pattern with a prefilter that drops its \b fences and optional tails: \b next to
-// a digit class roughly halves Hyperscan's speed on digit-dense JSON (measured: five digit
-// detectors 282 -> 474 MB/s), and the prefilter only has to match inside every real match.
-PatternSpec digits(std::string expression, std::string prefilter, Validator v) {
-  PatternSpec p = pat(std::move(expression), v);
-  p.prefilter = std::move(prefilter);
-  return p;
+PatternSpec pat(std::string expression, std::uint32_t trigger, Validator v = Validator::kNone, unsigned flags = 0) {
+  return PatternSpec{std::move(expression), flags, v, false, trigger};
 }
 
 std::vector<DetectorSpec> make_builtins() {
   // Digit classes are spelled [0-9]: Hyperscan's \d is ASCII-only anyway, and this says so.
   // Every digit pattern is fenced by \b so a candidate is a whole digit run; the validators
-  // then reject runs glued to longer tokens.
+  // then reject runs glued to longer tokens. Each pattern names the trigger (trigger.h) that
+  // fires wherever it can match: change both together.
   std::vector<DetectorSpec> d;
-  d.push_back({"openrouter_key", "[OPENROUTER_KEY]", {pat(R"(\bsk-or-v1-[A-Za-z0-9]+)")}});
-  d.push_back({"anthropic_key", "[ANTHROPIC_KEY]", {pat(R"(\bsk-ant-[A-Za-z0-9_-]+)")}});
+  d.push_back({"openrouter_key", "[OPENROUTER_KEY]", {pat(R"(\bsk-or-v1-[A-Za-z0-9]+)", kTriggerSkDash)}});
+  d.push_back({"anthropic_key", "[ANTHROPIC_KEY]", {pat(R"(\bsk-ant-[A-Za-z0-9_-]+)", kTriggerSkDash)}});
   d.push_back({"openai_key", "[OPENAI_KEY]",
-               {pat(R"(\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})", Validator::kOpenAi)}});
-  d.push_back({"aws_access_key", "[AWS_ACCESS_KEY]", {pat(R"(\b(?:AKIA|ASIA)[A-Z0-9]{16}\b)")}});
-  d.push_back({"jwt", "[JWT]", {pat(R"(\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)")}});
+               {pat(R"(\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})", kTriggerSkDash, Validator::kOpenAi)}});
+  d.push_back({"aws_access_key", "[AWS_ACCESS_KEY]", {pat(R"(\b(?:AKIA|ASIA)[A-Z0-9]{16}\b)", kTriggerAws)}});
+  d.push_back({"jwt", "[JWT]", {pat(R"(\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)", kTriggerJwt)}});
   {
-    PatternSpec header = pat(R"(authorization["']?\s*[:=]\s*["']?bearer\s+[A-Za-z0-9._~+/-]+=*)",
+    PatternSpec header = pat(R"(authorization["']?\s*[:=]\s*["']?bearer\s+[A-Za-z0-9._~+/-]+=*)", kTriggerBear,
                              Validator::kNone, HS_FLAG_CASELESS);
-    PatternSpec bare = pat(R"(\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*)");
+    PatternSpec bare = pat(R"(\bBearer\s+[A-Za-z0-9._~+/-]{20,}=*)", kTriggerBear);
     header.secret_after_space = bare.secret_after_space = true;
     d.push_back({"bearer_token", "[BEARER_TOKEN]", {header, bare}});
   }
   // [A-Za-z] where the seed had [A-Z|a-z] (which also accepted '|').
-  {
-    PatternSpec email = pat(R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)");
-    email.prefilter = R"([A-Za-z0-9._%+-]@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)";
-    d.push_back({"email", "[EMAIL]", {email}});
-  }
-  d.push_back({"iban", "[IBAN]", {digits(R"(\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b)", R"([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11})", Validator::kMod97)}});
-  d.push_back({"credit_card", "[CARD]", {digits(R"(\b[0-9](?:[ -]?[0-9]){12,18}\b)", R"([0-9](?:[ -]?[0-9]){12})", Validator::kLuhn)}});
-  d.push_back({"ssn", "[SSN]", {digits(R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)", R"([0-9]{3}-[0-9]{2}-[0-9]{4})", Validator::kSsn)}});
+  d.push_back({"email", "[EMAIL]", {pat(R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)", kTriggerAt)}});
+  d.push_back({"iban", "[IBAN]", {pat(R"(\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b)", kTriggerIban, Validator::kMod97)}});
+  // The digit detectors' shapes are what kTriggerDigits's cluster rules are derived from:
+  // card >= 13 digits; SSN, formatted phones >= 9 digits with separators (at most two of
+  // ` -.()` between digits); +1 / E.164 '+' then >= 7 digits; bare NANP a run of exactly 10;
+  // IPv4 three dots and >= 4 digits.
+  d.push_back({"credit_card", "[CARD]", {pat(R"(\b[0-9](?:[ -]?[0-9]){12,18}\b)", kTriggerDigits, Validator::kLuhn)}});
+  d.push_back({"ssn", "[SSN]", {pat(R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)", kTriggerDigits, Validator::kSsn)}});
   d.push_back({"phone", "[PHONE]",
                {
-                   digits(R"(\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b)", R"([0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4})", Validator::kPhone),
-                   pat(R"(\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}\b)", Validator::kPhone),
-                   pat(R"(\+1[-. ]?(?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b)", Validator::kPhone),
-                   pat(R"(\b1[-. ](?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ][0-9]{4}\b)", Validator::kPhone),
+                   pat(R"(\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b)", kTriggerDigits, Validator::kPhone),
+                   pat(R"(\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerDigits, Validator::kPhone),
+                   pat(R"(\+1[-. ]?(?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b)", kTriggerDigits, Validator::kPhone),
+                   pat(R"(\b1[-. ](?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerDigits, Validator::kPhone),
                    // Bare digits only when they are a valid NANP number, so epoch seconds
                    // (1.7e9: area code 1xx) and most ids survive.
-                   digits(R"(\b[2-9][0-9]{2}[2-9][0-9]{6}\b)", R"([2-9][0-9]{2}[2-9][0-9]{6})", Validator::kNanp),
-                   pat(R"(\+[2-9][0-9]{0,2}(?:[ .-]?[0-9]){6,14}\b)", Validator::kE164),
+                   pat(R"(\b[2-9][0-9]{2}[2-9][0-9]{6}\b)", kTriggerDigits, Validator::kNanp),
+                   pat(R"(\+[2-9][0-9]{0,2}(?:[ .-]?[0-9]){6,14}\b)", kTriggerDigits, Validator::kE164),
                }});
-  d.push_back({"ipv4", "[IPV4]", {digits(R"(\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b)", R"([0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9])", Validator::kIpv4)}});
+  d.push_back({"ipv4", "[IPV4]", {pat(R"(\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b)", kTriggerDigits, Validator::kIpv4)}});
   return d;
 }
 

@@ -59,7 +59,7 @@ Result<EnginePtr> Engine::compile(const RedactConfig& config) {
       replacement = "[" + c.name + "]";
       std::transform(replacement.begin(), replacement.end(), replacement.begin(), ::toupper);
     }
-    detectors.push_back({c.name, replacement, {PatternSpec{c.pattern, 0, v, false, {}}}});
+    detectors.push_back({c.name, replacement, {PatternSpec{c.pattern, 0, v, false, kTriggerNone}}});
   }
   return compile(std::move(detectors));
 }
@@ -67,29 +67,59 @@ Result<EnginePtr> Engine::compile(const RedactConfig& config) {
 Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors) {
   std::shared_ptr<Engine> e(new Engine());
   std::vector<const char*> exprs, prefilter_exprs;
-  std::vector<unsigned> plain_flags, som_flags, ids;
-  std::vector<std::string> names;
+  std::vector<unsigned> prefilter_flags, som_flags, ids, prefilter_ids;
+  std::vector<std::string> names, prefilter_names;
+  // Per exact group (kTriggerCount triggers, then the prefiltered patterns): indexes into exprs.
+  std::array<std::vector<std::size_t>, kTriggerCount + 1> groups;
   for (std::uint32_t d = 0; d < detectors.size(); ++d) {
     std::string escaped;
     json::append_string(escaped, detectors[d].replacement);
     e->json_replacements_.push_back(escaped.substr(1, escaped.size() - 2));
     for (const auto& p : detectors[d].patterns) {
       ids.push_back(static_cast<unsigned>(e->patterns_.size()));
-      e->patterns_.push_back({d, p.validator, p.secret_after_space});
+      bool longest_suffices = (p.validator == Validator::kNone || p.validator == Validator::kOpenAi) &&
+                              !p.secret_after_space;
+      e->patterns_.push_back({d, p.validator, p.secret_after_space, longest_suffices});
       exprs.push_back(p.expression.c_str());
-      prefilter_exprs.push_back(p.prefilter.empty() ? p.expression.c_str() : p.prefilter.c_str());
-      plain_flags.push_back(p.flags);
       som_flags.push_back(p.flags | HS_FLAG_SOM_LEFTMOST);
       names.push_back(detectors[d].name);
+      if (p.trigger != kTriggerNone) {
+        e->triggers_ |= p.trigger;
+        for (int t = 0; t < kTriggerCount; ++t)
+          if (p.trigger & (1u << t)) groups[t].push_back(exprs.size() - 1);
+        continue;
+      }
+      groups[kTriggerCount].push_back(exprs.size() - 1);
+      prefilter_exprs.push_back(p.expression.c_str());
+      prefilter_flags.push_back(p.flags);
+      prefilter_ids.push_back(ids.back());
+      prefilter_names.push_back(detectors[d].name);
       if (anchored(p.expression)) e->line_prefilter_sound_ = false;
     }
   }
   if (exprs.empty()) return EnginePtr(std::move(e));  // every detector disabled: nothing to scan
   std::string error;
-  e->prefilter_ = compile_db(prefilter_exprs, plain_flags, ids, names, error);
-  if (!e->prefilter_) return Error{error};
+  if (!prefilter_exprs.empty()) {
+    e->prefilter_ = compile_db(prefilter_exprs, prefilter_flags, prefilter_ids, prefilter_names, error);
+    if (!e->prefilter_) return Error{error};
+  }
   e->exact_ = compile_db(exprs, som_flags, ids, names, error);
   if (!e->exact_) return Error{error};
+  for (int g = 0; g <= kTriggerCount; ++g) {
+    if (groups[g].empty()) continue;
+    std::vector<const char*> ge;
+    std::vector<unsigned> gf, gi;
+    std::vector<std::string> gn;
+    for (std::size_t x : groups[g]) {
+      ge.push_back(exprs[x]);
+      gf.push_back(som_flags[x]);
+      gi.push_back(ids[x]);
+      gn.push_back(names[x]);
+    }
+    hs_database_t* db = compile_db(ge, gf, gi, gn, error);
+    if (!db) return Error{error};
+    (g < kTriggerCount ? e->trigger_exact_[g] : e->prefilter_exact_) = db;
+  }
   e->detectors_ = std::move(detectors);
   return EnginePtr(std::move(e));
 }
@@ -97,12 +127,16 @@ Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors) {
 Engine::~Engine() {
   hs_free_database(prefilter_);
   hs_free_database(exact_);
+  for (hs_database_t* db : trigger_exact_) hs_free_database(db);
+  hs_free_database(prefilter_exact_);
 }
 
 Scanner::Scanner(EnginePtr engine) : engine_(std::move(engine)) {
   // Allocation failure here is out of memory at startup; Hyperscan leaves scratch null and
   // every scan below then reports nothing, so treat it as fatal instead.
-  for (hs_database_t* db : {engine_->prefilter_, engine_->exact_})
+  std::vector<hs_database_t*> all{engine_->prefilter_, engine_->exact_, engine_->prefilter_exact_};
+  all.insert(all.end(), engine_->trigger_exact_.begin(), engine_->trigger_exact_.end());
+  for (hs_database_t* db : all)
     if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) std::abort();
   candidates_.reserve(64);
 }
@@ -137,7 +171,7 @@ bool Scanner::match_ends(std::string_view text, std::vector<std::uint32_t>& ends
   return true;
 }
 
-bool Scanner::may_match(std::string_view text) {
+bool Scanner::prefilter_may_match(std::string_view text) {
   if (!engine_->prefilter_) return false;
   auto stop = [](unsigned, unsigned long long, unsigned long long, unsigned, void*) -> int { return 1; };
   return hs_scan(engine_->prefilter_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, stop,
@@ -170,15 +204,46 @@ void Scanner::confirm(std::string_view text, const Candidate& c, std::vector<Spa
   spans.push_back({static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), meta.detector});
 }
 
-void Scanner::find(std::string_view text, std::vector<Span>& spans) {
+void Scanner::find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups,
+                   const std::vector<Window>* windows) {
   spans.clear();
   candidates_.clear();
   if (!engine_->exact_) return;
   auto on_match = [](unsigned id, unsigned long long from, unsigned long long to, unsigned, void* p) -> int {
-    static_cast<std::vector<Candidate>*>(p)->push_back({id, from, to});
+    auto* c = static_cast<MatchContext*>(p);
+    from += c->offset;
+    to += c->offset;
+    // Start-of-match reports a key once per end offset (`[A-Za-z0-9]+`: once per character).
+    // Matches come in end order, so a longer one with the same pattern and start replaces
+    // the previous: the shorter one could never survive leftmost-longest (see below).
+    auto& v = *c->candidates;
+    if (!v.empty() && v.back().id == id && v.back().from == from && c->engine->patterns_[id].longest_suffices) {
+      v.back().to = to;
+      return 0;
+    }
+    v.push_back({id, from, to});
     return 0;
   };
-  hs_scan(engine_->exact_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_, on_match, &candidates_);
+  auto scan = [&](const hs_database_t* db, std::size_t from, std::size_t to) {
+    MatchContext ctx{&candidates_, from, engine_.get()};
+    if (db) hs_scan(db, text.data() + from, static_cast<unsigned>(to - from), 0, scratch_, on_match, &ctx);
+  };
+  if (groups == kAllGroups) {
+    scan(engine_->exact_, 0, text.size());
+  } else {
+    // A pattern with several triggers sits in several databases, and windows may overlap:
+    // duplicate candidates are harmless (equal spans collapse in the overlap resolution below).
+    for (int t = 0; t < kTriggerCount; ++t) {
+      if (!(groups & (1u << t))) continue;
+      if (((1u << t) & kWindowedTriggers) && windows) {
+        for (const Window& w : *windows)
+          if (w.trigger == (1u << t)) scan(engine_->trigger_exact_[t], w.begin, w.end);
+      } else {
+        scan(engine_->trigger_exact_[t], 0, text.size());
+      }
+    }
+    if (groups & kGroupPrefilter) scan(engine_->prefilter_exact_, 0, text.size());
+  }
   for (const Candidate& c : candidates_) confirm(text, c, spans);
   if (spans.empty()) return;
   std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {

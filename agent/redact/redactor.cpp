@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "auditship/common/metrics.h"
+#include "auditship/redact/trigger.h"
 
 namespace auditship::redact {
 namespace {
@@ -42,16 +43,6 @@ bool parse_policy(std::string_view s, Policy& p) {
   else return false;
   return true;
 }
-
-// Bytes that end the fast scan through a string: the closing quote, an escape, or a control
-// character (invalid in JSON strings).
-constexpr std::array<bool, 256> make_string_stops() {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 0x20; ++c) t[c] = true;
-  t['"'] = t['\\'] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kStringStop = make_string_stops();
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -181,6 +172,7 @@ struct Redactor::Shared {
   EnginePtr engine;
   std::vector<PathNode> paths;  // [0] is the document root
   bool scan_keys = false;
+  bool reference = false;  // make_reference_for_test(): no prefilter at all
   std::string hmac_key;
   std::vector<metrics::Counter*> redactions;  // by detector
   metrics::Counter* hashed = nullptr;
@@ -199,6 +191,8 @@ struct Redactor::State {
   std::vector<std::uint32_t> line_ends;
   bool line_ends_complete = false;
   std::vector<Span> spans;
+  std::vector<Window> windows;
+  bool windows_valid = false;  // windows index the text the exact scan will see
   std::string decoded, key, pass[2], copy;
   std::vector<std::uint32_t> raw_at;
 };
@@ -288,11 +282,13 @@ class Walker {
   }
 
   // Scans a string token starting at its opening quote; leaves i_ after the closing quote.
-  bool scan_string(bool& has_escape) {
-    has_escape = false;
+  // `has_escape`: some backslash escape; `has_u`: a \u escape among them.
+  bool scan_string(bool& has_escape, bool& has_u) {
+    has_escape = has_u = false;
     ++i_;
+    const std::string_view all(b_, n_);
     for (;;) {
-      while (i_ < n_ && !kStringStop[static_cast<unsigned char>(b_[i_])]) ++i_;
+      i_ = find_string_stop(all, i_);
       if (i_ >= n_) return false;
       char c = b_[i_];
       if (c == '"') {
@@ -306,6 +302,7 @@ class Walker {
         if (n_ - i_ < 6) return false;
         for (int k = 2; k < 6; ++k)
           if (hex_value(b_[i_ + k]) < 0) return false;
+        has_u = true;
         i_ += 6;
       } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
         i_ += 2;
@@ -317,10 +314,10 @@ class Walker {
 
   bool parse_string_value(Policy policy) {
     std::size_t s = i_;
-    bool esc;
-    if (!scan_string(esc)) return false;
+    bool esc, u_esc;
+    if (!scan_string(esc, u_esc)) return false;
     if (policy == Policy::kRedact) {
-      redact_string(s + 1, i_ - 1, esc);
+      redact_string(s + 1, i_ - 1, esc, u_esc);
     } else if (policy == Policy::kHash) {
       std::string_view text(b_ + s + 1, i_ - 1 - (s + 1));
       if (esc) {
@@ -349,19 +346,51 @@ class Walker {
     return end_cursor_ < ends.size() && ends[end_cursor_] <= e;
   }
 
+  // The exact groups (engine.h) that could match in the raw string contents `raw`; 0 if none.
+  // `line_at` is the offset of `raw` in the line when the line-level prefilter ends apply to
+  // it (first pass), else npos.
+  std::uint32_t groups_to_scan(std::string_view raw, bool esc, bool u_esc, std::size_t line_at) {
+    if (sh_.reference) return kAllGroups;
+    const Engine& engine = st_.scanner.engine();
+    bool decoded = false;
+    std::uint32_t groups = 0;
+    st_.windows_valid = false;
+    if (std::uint32_t t = engine.triggers()) {
+      std::string_view text = raw;
+      if (u_esc) {  // other escapes leave the triggers' answer unchanged (trigger.h)
+        decode(raw, st_.decoded, nullptr);
+        text = st_.decoded;
+        decoded = true;
+      }
+      // Windows are offsets in `text`: usable when the exact scan sees the same bytes.
+      st_.windows_valid = !esc || u_esc;
+      groups = triggers_fired(text, t, st_.windows_valid ? &st_.windows : nullptr);
+    }
+    if (!engine.has_prefilter()) return groups;
+    bool flagged;
+    if (!esc && line_at != std::string_view::npos && st_.line_ends_complete) {
+      flagged = line_flagged(line_at, line_at + raw.size());
+    } else {
+      if (esc && !decoded) decode(raw, st_.decoded, nullptr);
+      flagged = st_.scanner.prefilter_may_match(esc ? std::string_view(st_.decoded) : raw);
+    }
+    return flagged ? groups | kGroupPrefilter : groups;
+  }
+
   // Redacts the inside [s, e) of a string token, rescanning the result until it is stable.
-  void redact_string(std::size_t s, std::size_t e, bool esc) {
-    bool prefiltered = !esc && st_.line_ends_complete;
-    if (prefiltered && !line_flagged(s, e)) return;
+  void redact_string(std::size_t s, std::size_t e, bool esc, bool u_esc) {
     std::string_view cur(b_ + s, e - s);
     bool changed = false;
     for (int pass = 0; pass < kMaxPasses; ++pass) {
+      std::uint32_t groups = groups_to_scan(cur, esc, u_esc, pass == 0 ? s : std::string_view::npos);
+      if (!groups) break;
       std::string& dst = st_.pass[pass & 1];
       dst.clear();
-      if (!redact_text(cur, esc, dst, pass == 0 && prefiltered)) break;
+      if (!redact_text(cur, esc, groups, dst)) break;
       changed = true;
       cur = dst;
       esc = cur.find('\\') != std::string_view::npos;
+      u_esc = esc && cur.find("\\u") != std::string_view::npos;  // may over-report: only costs a decode
     }
     if (!changed) return;
     cut(s, e);
@@ -369,14 +398,13 @@ class Walker {
   }
 
   // One pass: appends the redacted form of raw string contents `raw` to dst; false if none.
-  bool redact_text(std::string_view raw, bool esc, std::string& dst, bool flagged) {
+  bool redact_text(std::string_view raw, bool esc, std::uint32_t groups, std::string& dst) {
     std::string_view text = raw;
     if (esc) {
       decode(raw, st_.decoded, nullptr);
       text = st_.decoded;
     }
-    if (!flagged && !st_.scanner.may_match(text)) return false;
-    st_.scanner.find(text, st_.spans);
+    st_.scanner.find(text, st_.spans, groups, st_.windows_valid ? &st_.windows : nullptr);
     if (st_.spans.empty()) return false;
     // Only now is the decoded->raw offset map worth building (most escaped strings are clean).
     if (esc) decode(raw, st_.decoded, &st_.raw_at);
@@ -417,8 +445,8 @@ class Walker {
     for (;;) {
       if (i_ >= n_ || b_[i_] != '"') return false;
       std::size_t ks = i_;
-      bool kesc;
-      if (!scan_string(kesc)) return false;
+      bool kesc, ku_esc;
+      if (!scan_string(kesc, ku_esc)) return false;
       std::size_t ke = i_;
       Policy mp = policy;
       std::uint32_t child = node == kNoNode ? kNoNode : lookup(node, ks + 1, ke - 1, kesc);
@@ -435,7 +463,7 @@ class Walker {
         ++st_.line_dropped;
       } else {
         if (!emitted && comma != std::string_view::npos) cut(comma, comma + 1);
-        if (sh_.scan_keys && mp != Policy::kKeep) redact_string(ks + 1, ke - 1, kesc);
+        if (sh_.scan_keys && mp != Policy::kKeep) redact_string(ks + 1, ke - 1, kesc, ku_esc);
         if (!parse_value(mp, child)) return false;
         emitted = true;
       }
@@ -543,6 +571,14 @@ Result<RedactorPtr> Redactor::make(const RedactConfig& config) {
   return RedactorPtr(new Redactor(std::move(*shared)));
 }
 
+Result<RedactorPtr> Redactor::make_reference_for_test(const RedactConfig& config) {
+  auto fast = make(config);
+  if (!fast) return Error{fast.error()};
+  auto shared = std::make_shared<Shared>(*(*fast)->shared_);
+  shared->reference = true;
+  return RedactorPtr(new Redactor(std::move(shared)));
+}
+
 Result<RedactorPtr> Redactor::make(std::vector<DetectorSpec> detectors) {
   auto engine = Engine::compile(std::move(detectors));
   if (!engine) return Error{"redact: " + engine.error()};
@@ -564,7 +600,8 @@ Redactor::Outcome Redactor::rewrite(std::string_view json, std::string& out) {
     ++st.pending_rejected;
     return Outcome::kInvalid;
   }
-  st.line_ends_complete = shared_->engine->line_prefilter_sound() &&
+  st.line_ends_complete = !shared_->reference && shared_->engine->has_prefilter() &&
+                          shared_->engine->line_prefilter_sound() &&
                           st.scanner.match_ends(json, st.line_ends, kMaxLineEnds);
   st.line_hits.clear();
   st.line_hashed = st.line_dropped = 0;

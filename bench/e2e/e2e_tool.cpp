@@ -45,9 +45,14 @@ Child spawn(const std::vector<std::string>& argv, const std::string& log_file, b
   int out[2] = {-1, -1}, in[2] = {-1, -1};
   if (pipe_stdout && ::pipe(out) != 0) std::perror("pipe");
   if (pipe_stdin && ::pipe(in) != 0) std::perror("pipe");
+  // Closed by a successful exec: reading it to EOF tells the parent the child is the new
+  // program (until then /proc shows the forked copy of this harness, corpus and all).
+  int exec_done[2];
+  if (::pipe2(exec_done, O_CLOEXEC) != 0) std::perror("pipe2");
   Child c;
   c.pid = ::fork();
   if (c.pid == 0) {
+    ::close(exec_done[0]);
     int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(log, STDERR_FILENO);
     ::dup2(pipe_stdout ? out[1] : log, STDOUT_FILENO);
@@ -58,6 +63,10 @@ Child spawn(const std::vector<std::string>& argv, const std::string& log_file, b
     ::execv(args[0], args.data());
     ::_exit(127);
   }
+  ::close(exec_done[1]);
+  char ignored;
+  while (::read(exec_done[0], &ignored, 1) > 0) {}
+  ::close(exec_done[0]);
   if (pipe_stdout) {
     ::close(out[1]);
     c.out = out[0];
@@ -83,7 +92,18 @@ struct Setup {
   std::uint64_t records = 0, bytes = 0;
   int partitions = 16;
   std::string properties;  // extra kafka.properties for the agent, "k=v,k=v"
+  std::string extra_yaml;  // appended to the agent's config
+  std::string kafka_yaml;  // extra keys of the agent's kafka section, "key: value"
 };
+
+// Peak RSS of a running process (VmHWM, in KiB). rusage's ru_maxrss would also count what the
+// child shared with this harness between fork and exec (the corpus, the consumer's buffers).
+std::uint64_t peak_rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
+  return 0;
+}
 
 Result run_once(const Setup& s, const std::string& subject, int index) {
   const std::string dir = s.workdir + "/run-" + std::to_string(index) + "-" + subject;
@@ -112,7 +132,8 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   std::vector<std::string> argv;
   if (subject == "auditship") {
     std::ofstream(dir + "/auditship.yaml") << "sources:\n  - path: \"" << s.corpus << "\"\nstate_dir: \"" << dir
-                                           << "/state\"\nkafka:\n  brokers: \"" << bootstrap << "\"\n  properties: {";
+                                           << "/state\"\nkafka:\n  brokers: \"" << bootstrap << "\"\n"
+                                           << (s.kafka_yaml.empty() ? "" : "  " + s.kafka_yaml + "\n") << "  properties: {";
     for (std::string list = s.properties; !list.empty();) {
       auto comma = list.find(',');
       std::string kv = list.substr(0, comma);
@@ -120,7 +141,8 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
       auto eq = kv.find('=');
       std::ofstream(dir + "/auditship.yaml", std::ios::app) << "\"" << kv.substr(0, eq) << "\": \"" << kv.substr(eq + 1) << "\", ";
     }
-    std::ofstream(dir + "/auditship.yaml", std::ios::app) << "}\nmetrics:\n  listen: \"\"\nlog:\n  level: warn\n";
+    std::ofstream(dir + "/auditship.yaml", std::ios::app) << "}\nmetrics:\n  listen: \"\"\nlog:\n  level: warn\n"
+                                                           << s.extra_yaml << "\n";
     argv = {s.agent, "run", "-c", dir + "/auditship.yaml", "--once"};
   } else {
     argv = {s.kcat, "-P", "-b", bootstrap, "-t", "openrouter-audit", "-z", "zstd", "-l", s.corpus};
@@ -132,7 +154,9 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   bool exited = false;
   auto deadline = start + std::chrono::minutes(10);
   double all_seen_at = 0;
+  std::uint64_t hwm_kib = 0;
   while (Clock::now() < deadline) {
+    if (!exited) hwm_kib = std::max(hwm_kib, peak_rss_kib(subj.pid));
     if (!exited && ::wait4(subj.pid, &status, WNOHANG, &ru) == subj.pid) exited = true;
     if (all_seen_at == 0 && seen.load() >= s.records)
       all_seen_at = std::chrono::duration<double>(Clock::now() - start).count();
@@ -160,7 +184,7 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   r.wall = all_seen_at > 0 ? all_seen_at : std::chrono::duration<double>(Clock::now() - start).count();
   r.cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-  r.rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
+  r.rss_mb = static_cast<double>(hwm_kib) / 1024.0;
   r.delivered = seen.load();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     std::fprintf(stderr, "%s run %d exited with status %d (see %s/subject.log)\n", subject.c_str(), index, status,
@@ -189,7 +213,9 @@ int main(int argc, char** argv) {
                 {"subjects", 0, true, "comma-separated: auditship,kcat (default both)"},
                 {"agent", 0, true, "auditship binary (default ../auditship next to this tool)"},
                 {"kcat", 0, true, "kcat binary (default /usr/bin/kcat)"},
-                {"properties", 0, true, "extra librdkafka properties for the agent: k=v,k=v"}});
+                {"properties", 0, true, "extra librdkafka properties for the agent: k=v,k=v"},
+                {"kafka", 0, true, "an extra key of the agent's kafka section, e.g. 'headers: false'"},
+                {"yaml", 0, true, "extra top-level YAML for the agent's config (e.g. 'pipeline: {max_in_flight_bytes: 8MiB}')"}});
   if (opts.exit_code()) return *opts.exit_code();
   Setup s;
   s.workdir = opts.get("workdir", "/tmp/auditship-e2e");
@@ -199,6 +225,8 @@ int main(int argc, char** argv) {
   s.mock = sibling("../tests/auditship-mock-cluster");
   s.kcat = opts.get("kcat", "/usr/bin/kcat");
   s.properties = opts.get("properties");
+  s.extra_yaml = opts.get("yaml");
+  s.kafka_yaml = opts.get("kafka");
   const int runs = std::stoi(opts.get("runs", "5"));
   std::vector<std::string> subjects;
   for (std::string list = opts.get("subjects", "auditship,kcat"), item; !list.empty();) {

@@ -21,7 +21,7 @@ TEST(Cli, CheckPrintsTheEffectiveConfig) {
                           "\nkafka: {brokers: 'k1:9092'}\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("topic: \"openrouter-audit\""), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("max_in_flight_bytes: 32MiB"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("max_in_flight_bytes: 8MiB"), std::string::npos) << r.out;
 }
 
 TEST(Cli, CheckRejectsAnUnknownKeyWithItsLine) {
@@ -75,6 +75,25 @@ TEST(Cli, RunRefusesACorruptCheckpointFileNamingIt) {
   auto r = run_and_capture(AUDITSHIP_BINARY, {"run", "-c", dir.file("c.yaml"), "--once"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(dir.file("state/checkpoints.json")), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace auditship::testing
+
+namespace auditship::testing {
+namespace {
+
+// The README's configuration reference is the option table itself, not a copy that drifts.
+TEST(Cli, ReadmeConfigReferenceIsCurrent) {
+  auto r = run_and_capture(AUDITSHIP_BINARY, {"check", "--reference"});
+  ASSERT_EQ(r.exit_code, 0);
+  const std::string readme = read_file(std::string(AUDITSHIP_SOURCE_DIR) + "/README.md");
+  const std::string begin = "<!-- config-reference:begin -->\n", end = "<!-- config-reference:end -->";
+  auto i = readme.find(begin), j = readme.find(end);
+  ASSERT_NE(i, std::string::npos);
+  ASSERT_NE(j, std::string::npos);
+  EXPECT_EQ(readme.substr(i + begin.size(), j - i - begin.size()), r.out)
+      << "run scripts/update-readme-reference.sh";
 }
 
 }  // namespace

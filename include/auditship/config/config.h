@@ -26,7 +26,7 @@ struct SourceConfig {
 };
 
 struct PipelineConfig {
-  Bytes max_in_flight_bytes = 32u << 20;
+  Bytes max_in_flight_bytes = 8u << 20;  // measured: more buys no throughput (BENCHMARKS.md)
   Bytes read_chunk_bytes = 256u << 10;
   Duration checkpoint_interval{1000};
   Duration rescan_interval{1000};
@@ -49,6 +49,7 @@ struct KafkaConfig {
   std::string key_field = "generation_id";
   std::map<std::string, std::string> properties;
   int embedded_partitions = 4;
+  bool headers = true;
   template <class V>
   void visit(V& v) {
     v.field("brokers", brokers,
@@ -59,6 +60,8 @@ struct KafkaConfig {
     v.field("key_field", key_field, "Top-level record field used as the message key");
     v.field("properties", properties, "librdkafka properties passed through (TLS, SASL, linger.ms, ...)");
     v.field("embedded_partitions", embedded_partitions, "Partitions per topic of the embedded broker");
+    v.field("headers", headers,
+            "Attach source, offset and host headers to each message (traceability; costs CPU per message)");
   }
 };
 

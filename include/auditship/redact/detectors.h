@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "auditship/common/result.h"
+#include "auditship/redact/trigger.h"
 
 namespace auditship::redact {
 
@@ -33,10 +34,10 @@ struct PatternSpec {
   // The span to replace starts after the last whitespace of the match (bearer tokens keep
   // their `Authorization: Bearer ` prefix, so the text stays readable).
   bool secret_after_space = false;
-  // A cheaper expression for the no-SOM prefilter (empty: `expression`). It must match a
-  // substring of every match of `expression`; it may match more. Dropping a leading
-  // unbounded class (the email local part) makes the prefilter an order of magnitude faster.
-  std::string prefilter;
+  // The hand-written trigger (trigger.h) that fires on every text where `expression` matches,
+  // or kTriggerNone: then the pattern goes into the Hyperscan no-start-of-match prefilter.
+  // Only built-ins have one; a wrong trigger loses redactions (redactor_diff_test guards them).
+  std::uint32_t trigger = kTriggerNone;
 };
 
 struct DetectorSpec {

@@ -2,13 +2,19 @@
 // The compiled detectors (shared, immutable) and the per-thread scanner that runs them over
 // one decoded text. The JSON walk lives in Redactor; this layer knows nothing about JSON.
 //
-// Two Hyperscan databases hold the same detectors:
-//  - `prefilter`: no start-of-match, so it runs at full speed; it only says *where* a match
-//    ends, which is enough to skip every string value that holds no candidate;
-//  - `exact`: HS_FLAG_SOM_LEFTMOST, run only on the few strings the prefilter flagged.
+// Deciding whether a string needs work is split from finding the exact spans:
+//  - built-in patterns carry a hand-written trigger (trigger.h): a SIMD pass over the string's
+//    bytes, several GB/s, that fires wherever the pattern could match;
+//  - the other (custom) patterns form the `prefilter` database: no start-of-match, so it
+//    runs at full speed; it only says *where* a match ends;
+//  - the exact databases (HS_FLAG_SOM_LEFTMOST) run only on the few strings a trigger or the
+//    prefilter flagged, and only for the patterns that were flagged: one database per
+//    trigger, one for the prefiltered patterns (so a digit-only string never pays for the
+//    email pattern's start-of-match), and one with everything (the reference path).
 // (performance-anchors.md: SOM is what makes Hyperscan slow on this data.)
 #include <hs/hs.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,6 +26,11 @@
 #include "auditship/redact/redact_config.h"
 
 namespace auditship::redact {
+
+// Which exact databases Scanner::find runs: trigger bits (trigger.h), kGroupPrefilter for the
+// patterns without a trigger, or kAllGroups (the database with every pattern).
+constexpr std::uint32_t kGroupPrefilter = 1u << 31;
+constexpr std::uint32_t kAllGroups = ~0u;
 
 // A confirmed match: bytes [begin, end) of the scanned text belong to `detector`.
 struct Span {
@@ -44,6 +55,10 @@ class Engine {
   // False when a custom pattern is anchored (^, $, \A, \z): its matches inside a string
   // differ from its matches in the whole line, so line-level prefiltering would miss them.
   [[nodiscard]] bool line_prefilter_sound() const { return line_prefilter_sound_; }
+  // Triggers of the built-in patterns (trigger.h), OR-ed.
+  [[nodiscard]] std::uint32_t triggers() const { return triggers_; }
+  // Whether some pattern has no trigger and goes through the Hyperscan prefilter.
+  [[nodiscard]] bool has_prefilter() const { return prefilter_ != nullptr; }
 
  private:
   friend class Scanner;
@@ -51,13 +66,19 @@ class Engine {
     std::uint32_t detector;
     Validator validator;
     bool secret_after_space;
+    // Whether a match is confirmed regardless of where it ends (no validator looks at the
+    // end): then of several matches with one start only the longest can survive.
+    bool longest_suffices;
   };
   Engine() = default;
   std::vector<DetectorSpec> detectors_;
   std::vector<std::string> json_replacements_;
   std::vector<PatternMeta> patterns_;  // indexed by Hyperscan id
   hs_database_t* prefilter_ = nullptr;
-  hs_database_t* exact_ = nullptr;
+  hs_database_t* exact_ = nullptr;                            // every pattern
+  std::array<hs_database_t*, kTriggerCount> trigger_exact_{};  // the patterns of one trigger
+  hs_database_t* prefilter_exact_ = nullptr;                  // the patterns without a trigger
+  std::uint32_t triggers_ = kTriggerNone;
   bool line_prefilter_sound_ = true;
 };
 using EnginePtr = std::shared_ptr<const Engine>;
@@ -75,16 +96,26 @@ class Scanner {
   // End offsets of prefilter matches in `text`, ascending. False if there were more than
   // `limit` (the caller then treats everything as flagged).
   bool match_ends(std::string_view text, std::vector<std::uint32_t>& ends, std::size_t limit);
-  // True if any detector may match in `text` (stops at the first prefilter match).
-  bool may_match(std::string_view text);
+  // True if a pattern without a trigger may match in `text` (stops at the first prefilter match).
+  bool prefilter_may_match(std::string_view text);
   // Confirmed, non-overlapping spans in ascending order (validators applied, overlaps
-  // resolved leftmost-longest, ties to the earlier detector).
-  void find(std::string_view text, std::vector<Span>& spans);
+  // resolved leftmost-longest, ties to the earlier detector), from the patterns of `groups`.
+  // Equal to kAllGroups whenever `groups` holds every group that can match in `text`: each
+  // database reports each of its patterns' matches independently.
+  // With `windows` (from triggers_fired on this same text), the patterns of kWindowedTriggers
+  // are scanned in those windows only.
+  void find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups = kAllGroups,
+            const std::vector<Window>* windows = nullptr);
 
  private:
   struct Candidate {
     std::uint32_t id;
     std::uint64_t from, to;
+  };
+  struct MatchContext {
+    std::vector<Candidate>* candidates;
+    std::uint64_t offset;  // of the scanned window in the text
+    const Engine* engine;
   };
   void confirm(std::string_view text, const Candidate& c, std::vector<Span>& spans) const;
 

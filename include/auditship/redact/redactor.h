@@ -38,6 +38,10 @@ class Redactor {
   [[nodiscard]] static Result<RedactorPtr> make(const RedactConfig& config);
   // Benchmarks/tests: an explicit detector set with the default field policies.
   [[nodiscard]] static Result<RedactorPtr> make(std::vector<DetectorSpec> detectors);
+  // The straightforward path the fast one must equal byte for byte: every string runs
+  // through the exact (start-of-match) database, no prefilter, no triggers. Slow; for the
+  // differential test (tests/unit/redact/redactor_diff_test.cpp) only.
+  [[nodiscard]] static Result<RedactorPtr> make_reference_for_test(const RedactConfig& config);
   // Another Redactor for another worker thread, sharing everything compiled.
   [[nodiscard]] RedactorPtr clone() const;
   ~Redactor();

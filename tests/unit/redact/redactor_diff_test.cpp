@@ -1,0 +1,126 @@
+// Differential test: the fast path (prefilters, triggers, skipped strings) must produce exactly
+// what the straightforward path produces (every string through the exact start-of-match
+// database): same accept/reject, same bytes, same per-detector counts. Run on the benchmark
+// corpus and on generated adversarial strings built to sit on the prefilters' edges.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "auditship/redact/redactor.h"
+#include "support/redact_corpus.h"
+
+namespace auditship::redact {
+namespace {
+
+struct Pair {
+  RedactorPtr fast, reference;
+};
+
+Pair make_pair(const RedactConfig& config) {
+  auto fast = Redactor::make(config);
+  auto reference = Redactor::make_reference_for_test(config);
+  EXPECT_TRUE(fast.ok()) << (fast.ok() ? "" : fast.error());
+  EXPECT_TRUE(reference.ok()) << (reference.ok() ? "" : reference.error());
+  return {std::move(*fast), std::move(*reference)};
+}
+
+// Compares one line; returns false (after reporting it) on the first difference.
+bool same(Pair& p, const std::string& line) {
+  std::string a, b;
+  bool ok_a = p.fast->redact_json(line, a);
+  bool ok_b = p.reference->redact_json(line, b);
+  EXPECT_EQ(ok_a, ok_b) << line;
+  EXPECT_EQ(a, b) << "input: " << line;
+  return ok_a == ok_b && a == b;
+}
+
+void expect_same_counts(const Pair& p) {
+  for (const char* d : {"openrouter_key", "anthropic_key", "openai_key", "aws_access_key", "jwt", "bearer_token",
+                        "email", "iban", "credit_card", "ssn", "phone", "ipv4", "employee_id", "anchored_ticket"})
+    EXPECT_EQ(p.fast->count_for_test(d), p.reference->count_for_test(d)) << d;
+}
+
+// Pieces that sit on the edges of the detectors and their prefilters: digit groups of every
+// length, each separator, '+', parentheses, key prefixes, escapes (including \u escapes that
+// decode to digits, '@', '-', '.', '+', letters), and multi-byte UTF-8.
+const std::vector<std::string>& pieces() {
+  static const std::vector<std::string> p = {
+      " ", " ", "-", ".", "(", ")", "+", "@", ":", "/", "_", "x", "Q", "ab", "AB", "DE", "GB", "T", "Z",
+      "1", "2", "12", "123", "212", "555", "1234", "2024", "12345", "171450", "2125551234", "1714567890",
+      "4111111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111", "378282246310005", "123-45-6789",
+      "078-05-1120", "212-555-1234", "(415) 555-2671", "+1 650 253 0000", "+16502530000", "1-800-555-1234",
+      "+44 20 7946 0958", "+33 1 23 45 67 89", "10.0.0.1", "192.168.1.254", "1.2.3.4.5", "2.4.1", "256.1.1.1",
+      "DE89370400440532013000", "DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432", "GB82 WEST 1234 5698 7654 32",
+      "sk-", "sk-or-v1-", "sk-ant-", "sk-proj-", "abcdefghijABCDEFGHIJ0123456789", "AKIA", "ASIA", "IOSFODNN7EXAMPLE",
+      "eyJ", "eyJhbGciOiJIUzI1NiJ9", ".", "Bearer ", "bearer ", "Authorization: Bearer ", "authorization=",
+      "john.doe", "example.com", "a@b.co", "user@localhost", "gen-", "v", "e", "E5", "\\n", "\\\"", "\\\\", "\\/",
+      "\\t", "\\u0040", "\\u0031", "\\u0032", "\\u002d", "\\u002e", "\\u002B", "\\u0041", "\\u004b", "\\u0020",
+      "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
+  return p;
+}
+
+std::string adversarial(std::mt19937_64& rng) {
+  const auto& p = pieces();
+  std::uniform_int_distribution<std::size_t> pick(0, p.size() - 1), len(1, 24);
+  std::string s;
+  for (std::size_t i = 0, n = len(rng); i < n; ++i) s += p[pick(rng)];
+  return s;
+}
+
+std::string adversarial_line(std::mt19937_64& rng) {
+  return "{\"a\":\"" + adversarial(rng) + "\",\"k" + adversarial(rng) + "\":\"" + adversarial(rng) +
+         "\",\"n\":[12125551234,\"" + adversarial(rng) + "\",4111111111111111],\"m\":{\"contact\":\"" +
+         adversarial(rng) + "\",\"x\":\"" + adversarial(rng) + "\"}}";
+}
+
+void run_corpus(const RedactConfig& config) {
+  Pair p = make_pair(config);
+  static const testing::Corpus corpus = testing::Generator().make(20000);
+  std::size_t differences = 0;
+  for (const auto& line : corpus.lines)
+    if (!same(p, line) && ++differences > 5) break;
+  expect_same_counts(p);
+}
+
+void run_adversarial(const RedactConfig& config, std::uint64_t seed) {
+  Pair p = make_pair(config);
+  std::mt19937_64 rng(seed);
+  std::size_t differences = 0;
+  for (int i = 0; i < 20000; ++i)
+    if (!same(p, adversarial_line(rng)) && ++differences > 5) break;
+  expect_same_counts(p);
+}
+
+RedactConfig with_custom() {
+  RedactConfig c;
+  c.custom.push_back({"employee_id", "EMP-[0-9]{6}", "[EMPLOYEE_ID]", "none"});
+  c.custom.push_back({"anchored_ticket", "^T[0-9]+$", "[TICKET]", "none"});
+  return c;
+}
+
+TEST(RedactorDiffTest, CorpusDefaultDetectors) { run_corpus({}); }
+
+TEST(RedactorDiffTest, AdversarialDefaultDetectors) { run_adversarial({}, 1); }
+
+TEST(RedactorDiffTest, AdversarialScanKeys) {
+  RedactConfig c;
+  c.scan_keys = true;
+  run_adversarial(c, 2);
+}
+
+TEST(RedactorDiffTest, AdversarialCustomAndAnchoredDetectors) {
+  run_corpus(with_custom());
+  run_adversarial(with_custom(), 3);
+}
+
+TEST(RedactorDiffTest, AdversarialSomeDisabled) {
+  RedactConfig c;
+  c.disable = {"email", "ipv4", "phone"};
+  c.fields = {{"m.contact", "keep"}};
+  run_adversarial(c, 4);
+}
+
+}  // namespace
+}  // namespace auditship::redact
