@@ -8,6 +8,7 @@
 #include "auditship/cli/options.h"
 #include "auditship/common/log.h"
 #include "auditship/config/config.h"
+#include "auditship/config/secrets.h"
 #include "auditship/pipeline/pipeline.h"
 #include "auditship/sink/topic_reader.h"
 
@@ -62,6 +63,8 @@ int run_command(const Args& args) {
   // broker, so RSS would grow with the cluster's size rather than with the memory bound.
   mallopt(M_ARENA_MAX, 2);
   log::set_level(*log::parse_level(config.log.level));
+  for (const auto& warning : config::exposed_secrets(opts.get("config"), config))
+    log::warn("secret readable by other users", {{"detail", warning}});
 
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
