@@ -21,7 +21,7 @@ void DeliveryTracker::track(Batch& batch) {
   file.entries.push_back(std::move(e));
   // A batch with no records (e.g. only part of an over-long line) commits as soon as it
   // reaches the front.
-  if (batch.records.empty()) advance(file);
+  if (batch.records.empty()) advance(batch.source->id);
 }
 
 void DeliveryTracker::delivered(const Batch& batch, std::size_t index) {
@@ -41,10 +41,12 @@ void DeliveryTracker::delivered(const Batch& batch, std::size_t index) {
   it->acked[index] = true;
   --pending_records_;
   while (it->prefix < it->acked.size() && it->acked[it->prefix]) ++it->prefix;
-  if (it == file.entries.begin()) advance(file);
+  if (it == file.entries.begin()) advance(batch.source->id);
 }
 
-void DeliveryTracker::advance(FileState& file) {
+void DeliveryTracker::advance(std::uint64_t source_id) {
+  auto fit = files_.find(source_id);
+  FileState& file = fit->second;
   std::uint64_t committed = 0;
   bool moved = false;
   while (!file.entries.empty()) {
@@ -63,6 +65,9 @@ void DeliveryTracker::advance(FileState& file) {
     break;
   }
   if (moved) store_.update(*file.source, committed);
+  // Rotated-away files stop sending batches: forget them once nothing is pending, so a
+  // long-running agent does not accumulate one entry per file it ever read.
+  if (file.entries.empty()) files_.erase(fit);
 }
 
 std::uint64_t DeliveryTracker::pending_records() const {

@@ -42,7 +42,7 @@ class DeliveryTracker final : public sink::DeliveryListener {
     SourceFilePtr source;
     std::deque<Entry> entries;
   };
-  void advance(FileState& file);
+  void advance(std::uint64_t source_id);  // caller holds mu_
 
   CheckpointStore& store_;
   mutable std::mutex mu_;

@@ -1,0 +1,248 @@
+// auditship-e2e: the end-to-end benchmark harness (issue #6).
+//
+// Generates the corpus (bench/common/audit_corpus), then for each run starts a fresh mock Kafka
+// cluster as its own process, a consumer that follows the topic, and the subject:
+//   - auditship: `auditship run --once` from the start of the corpus file (tail, parse, redact
+//     with all default detectors, zstd, checkpoints; done = every record acknowledged);
+//   - kcat (the floor): `kcat -P -z zstd -l corpus` (no parsing, no redaction).
+// Subjects alternate run by run. Reported per subject (medians): wall time until the consumer
+// has every record, records/s, MB/s, the subject's user+sys CPU per record and its peak RSS
+// (from wait4), records delivered and lost; then the ratios auditship/kcat.
+//
+//   build/bench/auditship-e2e --records 200000 --runs 5 --workdir /tmp/e2e
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "auditship/cli/options.h"
+#include "auditship/sink/topic_reader.h"
+#include "common/audit_corpus.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Child {
+  pid_t pid = -1;
+  int out = -1;  // stdout pipe, or -1
+};
+
+Child spawn(const std::vector<std::string>& argv, const std::string& log_file, bool pipe_stdout, bool pipe_stdin) {
+  int out[2] = {-1, -1}, in[2] = {-1, -1};
+  if (pipe_stdout && ::pipe(out) != 0) std::perror("pipe");
+  if (pipe_stdin && ::pipe(in) != 0) std::perror("pipe");
+  Child c;
+  c.pid = ::fork();
+  if (c.pid == 0) {
+    int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    ::dup2(log, STDERR_FILENO);
+    ::dup2(pipe_stdout ? out[1] : log, STDOUT_FILENO);
+    if (pipe_stdin) ::dup2(in[0], STDIN_FILENO);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  if (pipe_stdout) {
+    ::close(out[1]);
+    c.out = out[0];
+  }
+  if (pipe_stdin) ::close(in[0]);  // the write end stays open: the cluster lives while we do
+  return c;
+}
+
+std::string read_line(int fd) {
+  std::string line;
+  char ch;
+  while (::read(fd, &ch, 1) == 1 && ch != '\n') line += ch;
+  return line;
+}
+
+struct Result {
+  double wall = 0, cpu = 0, rss_mb = 0;
+  std::uint64_t delivered = 0;
+};
+
+struct Setup {
+  std::string workdir, corpus, agent, mock, kcat;
+  std::uint64_t records = 0, bytes = 0;
+  int partitions = 16;
+};
+
+Result run_once(const Setup& s, const std::string& subject, int index) {
+  const std::string dir = s.workdir + "/run-" + std::to_string(index) + "-" + subject;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Child mock = spawn({s.mock, "--partitions", std::to_string(s.partitions)}, dir + "/mock.log", true, true);
+  std::string line = read_line(mock.out);
+  if (line.rfind("bootstrap=", 0) != 0) {
+    std::fprintf(stderr, "mock cluster did not start\n");
+    std::exit(1);
+  }
+  const std::string bootstrap = line.substr(10);
+
+  std::atomic<std::uint64_t> seen{0};
+  std::atomic<bool> stop{false};
+  auto reader = auditship::sink::TopicReader::open(bootstrap, "openrouter-audit");
+  if (!reader) {
+    std::fprintf(stderr, "consumer: %s\n", reader.error().c_str());
+    std::exit(1);
+  }
+  std::thread consumer([&] {
+    while (!stop.load())
+      (*reader)->poll(std::chrono::milliseconds(100), [&](const auto&) { seen.fetch_add(1, std::memory_order_relaxed); });
+  });
+
+  std::vector<std::string> argv;
+  if (subject == "auditship") {
+    std::ofstream(dir + "/auditship.yaml") << "sources:\n  - path: \"" << s.corpus << "\"\nstate_dir: \"" << dir
+                                           << "/state\"\nkafka:\n  brokers: \"" << bootstrap << "\"\nlog:\n  level: warn\n";
+    argv = {s.agent, "run", "-c", dir + "/auditship.yaml", "--once"};
+  } else {
+    argv = {s.kcat, "-P", "-b", bootstrap, "-t", "openrouter-audit", "-z", "zstd", "-l", s.corpus};
+  }
+  const auto start = Clock::now();
+  Child subj = spawn(argv, dir + "/subject.log", false, false);
+  int status = 0;
+  rusage ru{};
+  bool exited = false;
+  auto deadline = start + std::chrono::minutes(10);
+  double all_seen_at = 0;
+  while (Clock::now() < deadline) {
+    if (!exited && ::wait4(subj.pid, &status, WNOHANG, &ru) == subj.pid) exited = true;
+    if (all_seen_at == 0 && seen.load() >= s.records)
+      all_seen_at = std::chrono::duration<double>(Clock::now() - start).count();
+    if (exited && all_seen_at > 0) break;
+    if (exited && std::chrono::duration<double>(Clock::now() - start).count() > all_seen_at + 30 && all_seen_at == 0) {
+      // The subject finished but the consumer is short: give it a grace period, then report the loss.
+      static auto grace = Clock::now() + std::chrono::seconds(10);
+      if (Clock::now() > grace) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!exited) {
+    ::kill(subj.pid, SIGKILL);
+    ::wait4(subj.pid, &status, 0, &ru);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // late duplicates would show
+  stop = true;
+  consumer.join();
+  reader->reset();
+  ::kill(mock.pid, SIGTERM);
+  ::waitpid(mock.pid, nullptr, 0);
+  ::close(mock.out);
+
+  Result r;
+  r.wall = all_seen_at > 0 ? all_seen_at : std::chrono::duration<double>(Clock::now() - start).count();
+  r.cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  r.rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
+  r.delivered = seen.load();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    std::fprintf(stderr, "%s run %d exited with status %d (see %s/subject.log)\n", subject.c_str(), index, status,
+                 dir.c_str());
+  return r;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+std::string sibling(const std::string& rel) {
+  return (fs::canonical("/proc/self/exe").parent_path() / rel).lexically_normal().string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using auditship::cli::Options;
+  Options opts(std::vector<std::string>(argv + 1, argv + argc), "auditship-e2e [--records N] [--runs N] [--workdir DIR]",
+               {{"records", 0, true, "records in the corpus (default 200000)"},
+                {"runs", 0, true, "runs per subject, alternating (default 5)"},
+                {"workdir", 0, true, "where the corpus and runs go (default /tmp/auditship-e2e)"},
+                {"partitions", 0, true, "partitions of the topic (default 16)"},
+                {"subjects", 0, true, "comma-separated: auditship,kcat (default both)"},
+                {"agent", 0, true, "auditship binary (default ../auditship next to this tool)"},
+                {"kcat", 0, true, "kcat binary (default /usr/bin/kcat)"}});
+  if (opts.exit_code()) return *opts.exit_code();
+  Setup s;
+  s.workdir = opts.get("workdir", "/tmp/auditship-e2e");
+  s.records = std::stoull(opts.get("records", "200000"));
+  s.partitions = std::stoi(opts.get("partitions", "16"));
+  s.agent = opts.get("agent", sibling("../auditship"));
+  s.mock = sibling("../tests/auditship-mock-cluster");
+  s.kcat = opts.get("kcat", "/usr/bin/kcat");
+  const int runs = std::stoi(opts.get("runs", "5"));
+  std::vector<std::string> subjects;
+  for (std::string list = opts.get("subjects", "auditship,kcat"), item; !list.empty();) {
+    auto comma = list.find(',');
+    item = list.substr(0, comma);
+    list = comma == std::string::npos ? "" : list.substr(comma + 1);
+    if (item == "kcat" && !fs::exists(s.kcat)) {
+      std::fprintf(stderr, "kcat not found at %s: skipping the floor\n", s.kcat.c_str());
+      continue;
+    }
+    subjects.push_back(item);
+  }
+  fs::create_directories(s.workdir);
+  s.corpus = s.workdir + "/corpus.jsonl";
+  {
+    auto corpus = auditship::bench::make_corpus(s.records);
+    std::ofstream out(s.corpus, std::ios::binary | std::ios::trunc);
+    for (const auto& l : corpus.lines) {
+      out << l << '\n';
+      s.bytes += l.size() + 1;
+    }
+  }
+  std::printf("corpus: %llu records, %.1f MB (%s); %d runs per subject, alternating\n",
+              static_cast<unsigned long long>(s.records), s.bytes / 1e6, s.corpus.c_str(), runs);
+  std::map<std::string, std::vector<Result>> results;
+  for (int i = 0; i < runs; ++i) {
+    for (const auto& subject : subjects) {
+      Result r = run_once(s, subject, i);
+      results[subject].push_back(r);
+      std::printf("  run %d %-9s wall %6.2fs  cpu %6.2fs  rss %6.1f MB  delivered %llu\n", i, subject.c_str(), r.wall,
+                  r.cpu, r.rss_mb, static_cast<unsigned long long>(r.delivered));
+      std::fflush(stdout);
+    }
+  }
+  std::printf("\n| subject | records/s | MB/s | CPU µs/record | peak RSS MB | delivered | lost |\n|---|---:|---:|---:|---:|---:|---:|\n");
+  std::map<std::string, std::map<std::string, double>> med;
+  for (const auto& [subject, rs] : results) {
+    std::vector<double> rps, mbps, cpu, rss, lost;
+    for (const auto& r : rs) {
+      rps.push_back(s.records / r.wall);
+      mbps.push_back(s.bytes / 1e6 / r.wall);
+      cpu.push_back(r.cpu / s.records * 1e6);
+      rss.push_back(r.rss_mb);
+      lost.push_back(r.delivered >= s.records ? 0.0 : static_cast<double>(s.records - r.delivered));
+    }
+    med[subject] = {{"rps", median(rps)}, {"cpu", median(cpu)}, {"rss", median(rss)}};
+    std::printf("| %s | %.0f | %.1f | %.2f | %.1f | %llu | %.0f (max %.0f) |\n", subject.c_str(), median(rps),
+                median(mbps), median(cpu), median(rss), static_cast<unsigned long long>(rs.back().delivered),
+                median(lost), *std::max_element(lost.begin(), lost.end()));
+  }
+  if (med.count("auditship") && med.count("kcat")) {
+    auto& a = med["auditship"];
+    auto& k = med["kcat"];
+    std::printf("\nratios auditship/kcat: records/s %.2f×, CPU per record %.2f×, peak RSS %.2f×\n", a["rps"] / k["rps"],
+                a["cpu"] / k["cpu"], a["rss"] / k["rss"]);
+  }
+  return 0;
+}
