@@ -30,11 +30,16 @@ void show_shipped(const std::string& bootstrap, const config::KafkaConfig& kafka
     }
     std::size_t count = 0;
     std::string shown;
-    while ((*reader)->poll(std::chrono::milliseconds(500), [&](const sink::ConsumedMessage& m) {
-      if (count++ < show) {
-        shown += "  [" + std::string(m.key) + "] " + std::string(m.value) + "\n";
-      }
-    }) > 0) {}
+    // Read up to what the topic holds: stopping at the first quiet 500 ms printed "0 messages"
+    // on a slow machine, where the consumer's first fetch comes later than that.
+    const auto expected = (*reader)->size(std::chrono::seconds(5));
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < give_up && (!expected || count < *expected)) {
+      const std::size_t got = (*reader)->poll(std::chrono::milliseconds(500), [&](const sink::ConsumedMessage& m) {
+        if (count++ < show) shown += "  [" + std::string(m.key) + "] " + std::string(m.value) + "\n";
+      });
+      if (!expected && got == 0) break;  // size unknown: stop once the topic is quiet
+    }
     std::printf("== topic %s: %zu messages%s\n%s", topic.c_str(), count,
                 count > show && show ? (", first " + std::to_string(show)).c_str() : "", shown.c_str());
   }
