@@ -69,7 +69,11 @@ TEST(Chaos, BrokerDownUnderLoadLosesNothingAndStaysUnderTheMemoryBound) {
   fig.print();
   EXPECT_EQ(fig.lost, 0u);
   EXPECT_EQ(fig.duplicated, 0u) << "no crash: the idempotent producer must not duplicate";
-  EXPECT_LT(peak, kBound + kOverhead);
+  if (AUDITSHIP_SANITIZED) {
+    std::printf("sanitizer build: the RSS bound is checked by the plain build only\n");
+  } else {
+    EXPECT_LT(peak, kBound + kOverhead);
+  }
 }
 
 // Leader changes, request timeouts and not-enough-replicas on Produce, then a slow broker:
