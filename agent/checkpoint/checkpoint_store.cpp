@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "auditship/common/hash.h"
 #include "auditship/common/json_writer.h"
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
@@ -31,6 +32,9 @@ CheckpointStats& stats() {
   return s;
 }
 
+// The checksum member comes last and covers every byte before it.
+constexpr std::string_view kChecksumKey = ",\"checksum\":\"";
+
 std::string errno_text() { return std::strerror(errno); }
 
 // write(2) all of `data`, retrying short writes.
@@ -49,18 +53,30 @@ bool write_all(int fd, const std::string& data) {
 
 CheckpointStore::CheckpointStore(std::string dir) : dir_(std::move(dir)), file_(dir_ + "/" + kFileName) {}
 
-Result<CheckpointStorePtr> CheckpointStore::open(const std::string& state_dir) {
+Result<CheckpointStorePtr> CheckpointStore::open(const std::string& state_dir, OnCorrupt on_corrupt) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) return Error{"cannot create state_dir '" + state_dir + "': " + ec.message()};
   if (::access(state_dir.c_str(), R_OK | W_OK | X_OK) != 0)
     return Error{"state_dir '" + state_dir + "' is not readable and writable: " + errno_text()};
   CheckpointStorePtr store(new CheckpointStore(state_dir));
-  if (Status s = store->load(); !s) return Error{s.error()};
+  bool corrupt = false;
+  Status loaded = store->load(corrupt);
+  if (loaded) return store;
+  if (!corrupt || on_corrupt == OnCorrupt::kFail) return Error{loaded.error()};
+  // Kept for inspection, never deleted: it may be the only record of how far we had shipped.
+  const std::string aside = store->file_ + ".corrupt-" + std::to_string(::time(nullptr));
+  if (::rename(store->file_.c_str(), aside.c_str()) != 0)
+    return Error{loaded.error() + "; and it cannot be moved aside to '" + aside + "': " + errno_text()};
+  store->entries_.clear();
+  store->restarted_ = true;
+  log::warn("corrupt checkpoint file moved aside; every file is read again from the beginning "
+            "(on_corrupt_checkpoint: restart_from_beginning): records already shipped will be shipped again",
+            {{"file", store->file_}, {"moved_to", aside}, {"error", loaded.error()}});
   return store;
 }
 
-Status CheckpointStore::load() {
+Status CheckpointStore::load(bool& corrupt_out) {
   std::ifstream in(file_, std::ios::binary);
   if (!in) {
     if (errno == ENOENT) return {};
@@ -70,16 +86,29 @@ Status CheckpointStore::load() {
   ss << in.rdbuf();
   std::string text = ss.str();
   auto corrupt = [&](const std::string& why) {
+    corrupt_out = true;
     return Error{"checkpoint file '" + file_ + "' is corrupt (" + why +
-                 "). Refusing to start rather than re-ship or skip data silently: restore it from a backup, or "
-                 "delete it to re-read every file from `read_from`"};
+                 "). Refusing to start rather than re-ship or skip data silently: restore it from a backup, "
+                 "delete it to re-read every file from `read_from`, or set on_corrupt_checkpoint: "
+                 "restart_from_beginning"};
   };
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto err = parser.parse(text).get(root)) return corrupt(simdjson::error_message(err));
   simdjson::dom::array files;
   std::uint64_t version = 0;
-  if (root["version"].get(version) || version != 1) return corrupt("missing or unknown version");
+  if (root["version"].get(version) || (version != 1 && version != 2)) return corrupt("missing or unknown version");
+  if (version == 2) {
+    // A flipped digit in an offset still parses: only the checksum tells (version 1 files,
+    // written before it existed, are trusted as they are).
+    std::string_view checksum;
+    const auto at = text.rfind(kChecksumKey);
+    if (root["checksum"].get(checksum) || at == std::string::npos) return corrupt("no checksum");
+    char expected[24];
+    std::snprintf(expected, sizeof expected, "%016llx",
+                  static_cast<unsigned long long>(fnv1a64(std::string_view(text).substr(0, at))));
+    if (checksum != expected) return corrupt("checksum mismatch");
+  }
   if (root["files"].get(files)) return corrupt("no 'files' list");
   for (simdjson::dom::element f : files) {
     Checkpoint c;
@@ -131,7 +160,7 @@ Status CheckpointStore::persist() {
   {
     std::lock_guard lock(mu_);
     if (!dirty_ && writes_ > 0) return {};
-    text = "{\"version\":1,\"files\":[";
+    text = "{\"version\":2,\"files\":[";
     bool first = true;
     for (const auto& [key, c] : entries_) {
       if (!first) text += ',';
@@ -152,7 +181,12 @@ Status CheckpointStore::persist() {
       json::append_string(text, c.path);
       text += '}';
     }
-    text += "\n]}\n";
+    text += "\n]";
+    char sum[24];
+    std::snprintf(sum, sizeof sum, "%016llx", static_cast<unsigned long long>(fnv1a64(text)));
+    text += kChecksumKey;
+    text += sum;
+    text += "\"}\n";
     dirty_ = false;
   }
   auto fail = [&](const std::string& what) {

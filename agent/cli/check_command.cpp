@@ -4,6 +4,7 @@
 #include "auditship/cli/commands.h"
 #include "auditship/cli/options.h"
 #include "auditship/config/config.h"
+#include "auditship/config/secrets.h"
 
 namespace auditship::cli {
 
@@ -25,6 +26,11 @@ int check_command(const Args& args) {
     std::fprintf(stderr, "%s\n", loaded.error().c_str());
     return 1;
   }
+  for (const auto& warning : config::exposed_secrets(opts.get("config"), *loaded))
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  // The effective config ends up in terminals and CI logs: never print a secret value.
+  for (auto& [key, value] : loaded->kafka.properties)
+    if (config::is_secret_property(key)) value = "<redacted>";
   std::fputs(config::to_yaml(*loaded).c_str(), stdout);
   std::fprintf(stderr, "%s: ok\n", opts.get("config").c_str());
   return 0;

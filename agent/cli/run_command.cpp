@@ -7,8 +7,8 @@
 #include "auditship/cli/commands.h"
 #include "auditship/cli/options.h"
 #include "auditship/common/log.h"
-#include "auditship/common/metrics.h"
 #include "auditship/config/config.h"
+#include "auditship/config/secrets.h"
 #include "auditship/pipeline/pipeline.h"
 #include "auditship/sink/topic_reader.h"
 
@@ -32,19 +32,16 @@ void show_shipped(const std::string& bootstrap, const config::KafkaConfig& kafka
     }
     std::size_t count = 0;
     std::string shown;
-    // Read until as many messages arrived as Kafka acknowledged to this process: a consumer can
-    // take longer than one quiet poll to join on a loaded machine (10 s at most).
-    const std::uint64_t acknowledged =
-        metrics::Registry::global()
-            .counter("auditship_kafka_messages_delivered_total", "Messages Kafka acknowledged",
-                     {{"topic_kind", topic == kafka.topic ? "records" : "dead_letter"}})
-            .value();
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while ((*reader)->poll(std::chrono::milliseconds(500), [&](const sink::ConsumedMessage& m) {
-      if (count++ < show) {
-        shown += "  [" + std::string(m.key) + "] " + std::string(m.value) + "\n";
-      }
-    }) > 0 || (count < acknowledged && std::chrono::steady_clock::now() < give_up)) {}
+    // Read up to what the topic holds: stopping at the first quiet 500 ms printed "0 messages"
+    // on a slow machine, where the consumer's first fetch comes later than that.
+    const auto expected = (*reader)->size(std::chrono::seconds(5));
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < give_up && (!expected || count < *expected)) {
+      const std::size_t got = (*reader)->poll(std::chrono::milliseconds(500), [&](const sink::ConsumedMessage& m) {
+        if (count++ < show) shown += "  [" + std::string(m.key) + "] " + std::string(m.value) + "\n";
+      });
+      if (!expected && got == 0) break;  // size unknown: stop once the topic is quiet
+    }
     std::printf("== topic %s: %zu messages%s\n%s", topic.c_str(), count,
                 count > show && show ? (", first " + std::to_string(show)).c_str() : "", shown.c_str());
   }
@@ -73,6 +70,8 @@ int run_command(const Args& args) {
   // broker, so RSS would grow with the cluster's size rather than with the memory bound.
   mallopt(M_ARENA_MAX, 2);
   log::set_level(*log::parse_level(config.log.level));
+  for (const auto& warning : config::exposed_secrets(opts.get("config"), config))
+    log::warn("secret readable by other users", {{"detail", warning}});
 
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;

@@ -113,6 +113,8 @@ void Config::validate(Checker& check) const {
     if (sources[i].read_from != "beginning" && sources[i].read_from != "end")
       s.fail("read_from", "must be 'beginning' or 'end', got '" + sources[i].read_from + "'");
   }
+  if (on_corrupt_checkpoint != "fail" && on_corrupt_checkpoint != "restart_from_beginning")
+    check.fail("on_corrupt_checkpoint", "must be 'fail' or 'restart_from_beginning', got '" + on_corrupt_checkpoint + "'");
   if (max_line_bytes < 64) check.fail("max_line_bytes", "must be at least 64 bytes");
   Checker p = check.sub("pipeline");
   if (pipeline.read_chunk_bytes < 4096) p.fail("read_chunk_bytes", "must be at least 4KiB");

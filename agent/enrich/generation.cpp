@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <unordered_map>
+#include <vector>
 
 #include "auditship/common/json_writer.h"
 #include "auditship/enrich/enrich_config.h"
@@ -246,45 +247,73 @@ bool RecordRewriter::rewrite(std::string_view record, const LookupResult& result
   simdjson::ondemand::object obj;
   if (doc.get_object().get(obj)) return false;
   const bool ok = result.status == LookupStatus::kOk;
+  // The agent owns `enrichment` (always written), and `openrouter` and `total_cost` (written
+  // when the lookup succeeded). A record that already has one of them gets its value replaced
+  // in place: appending a second member with the same name would leave the record with
+  // duplicate keys, which consumers resolve differently (first or last wins).
+  enum Owned : std::uint8_t { kCost, kOpenRouter, kEnrichment, kOwned };
+  struct Span {
+    std::size_t at, len;
+    Owned what;
+  };
+  std::vector<Span> spans;
+  bool present[kOwned] = {};
   const char* base = impl_->buf.data();
   bool has_fields = false;
-  std::size_t cost_at = 0, cost_len = 0;
   for (auto item : obj) {
     simdjson::ondemand::field field;
     if (std::move(item).get(field)) return false;
     has_fields = true;
     std::string_view key;
     if (field.unescaped_key().get(key)) return false;
-    if (!ok || key != "total_cost") continue;
-    std::string_view token = field.value().raw_json_token();
+    Owned what = key == "enrichment" ? kEnrichment
+                 : ok && key == "openrouter" ? kOpenRouter
+                 : ok && key == "total_cost" ? kCost
+                                             : kOwned;
+    if (what == kOwned) continue;
+    simdjson::ondemand::value value = field.value();
+    simdjson::ondemand::json_type type;
+    if (value.type().get(type)) return false;
+    std::string_view token;
+    if (type == simdjson::ondemand::json_type::object) {
+      simdjson::ondemand::object o;
+      if (value.get_object().get(o) || o.raw_json().get(token)) return false;
+    } else if (type == simdjson::ondemand::json_type::array) {
+      simdjson::ondemand::array a;
+      if (value.get_array().get(a) || a.raw_json().get(token)) return false;
+    } else {
+      token = value.raw_json_token();
+    }
     while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
                               token.back() == '\t'))
       token.remove_suffix(1);
-    if (token.empty() || token.front() == '{' || token.front() == '[') continue;
-    cost_at = static_cast<std::size_t>(token.data() - base);
-    cost_len = token.size();
+    if (token.empty()) return false;
+    spans.push_back({static_cast<std::size_t>(token.data() - base), token.size(), what});
+    present[what] = true;
   }
   const std::size_t close = record.rfind('}');
   if (close == std::string_view::npos) return false;
-  if (cost_len != 0) {
-    out.append(record.substr(0, cost_at));
-    json::append_number(out, result.total_cost);
-    out.append(record.substr(cost_at + cost_len, close - cost_at - cost_len));
-  } else {
-    out.append(record.substr(0, close));
-    if (ok) {
-      out += has_fields ? ",\"total_cost\":" : "\"total_cost\":";
-      json::append_number(out, result.total_cost);
-      has_fields = true;
-    }
+  auto append_value = [&](Owned what) {
+    if (what == kCost) json::append_number(out, result.total_cost);
+    else if (what == kOpenRouter) out += result.openrouter;
+    else append_enrichment_object(out, result, reason);
+  };
+  std::size_t copied = 0;
+  for (const Span& span : spans) {  // in record order
+    out.append(record.substr(copied, span.at - copied));
+    append_value(span.what);
+    copied = span.at + span.len;
   }
-  if (ok) {
-    out += has_fields ? ",\"openrouter\":" : "\"openrouter\":";
-    out += result.openrouter;
+  out.append(record.substr(copied, close - copied));
+  static constexpr std::string_view kNames[kOwned] = {"total_cost", "openrouter", "enrichment"};
+  for (Owned what : {kCost, kOpenRouter, kEnrichment}) {
+    if (present[what] || (what != kEnrichment && !ok)) continue;
+    out += has_fields ? ",\"" : "\"";
+    out += kNames[what];
+    out += "\":";
+    append_value(what);
     has_fields = true;
   }
-  out += has_fields ? ",\"enrichment\":" : "\"enrichment\":";
-  append_enrichment_object(out, result, reason);
   out += '}';
   return true;
 }

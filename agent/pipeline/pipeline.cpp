@@ -95,7 +95,10 @@ class AgentPipeline final : public Pipeline {
         queue_(kQueueBatches) {}
 
   Status build() {
-    auto store = checkpoint::CheckpointStore::open(config_.state_dir);
+    auto store = checkpoint::CheckpointStore::open(config_.state_dir,
+                                                   config_.on_corrupt_checkpoint == "restart_from_beginning"
+                                                       ? checkpoint::CheckpointStore::OnCorrupt::kRestartFromBeginning
+                                                       : checkpoint::CheckpointStore::OnCorrupt::kFail);
     if (!store) return Error{store.error()};
     checkpoints_ = std::move(store.value());
     tracker_ = std::make_unique<checkpoint::DeliveryTracker>(*checkpoints_);
@@ -127,6 +130,9 @@ class AgentPipeline final : public Pipeline {
 
     tail::TailerOptions topts{config_.sources, config_.max_line_bytes, config_.pipeline.read_chunk_bytes,
                               config_.pipeline.rescan_interval};
+    // Positions were lost with the corrupt checkpoint file: read_from=end would skip data.
+    if (checkpoints_->restarted_after_corruption())
+      for (auto& source : topts.sources) source.read_from = "beginning";
     auto tailer = tail::FileTailer::make(topts, *checkpoints_, budget_, [this](BatchPtr b) {
       tracker_->track(*b);  // registered in file order, before any stage can reorder
       queue_.push(std::move(b));

@@ -52,6 +52,17 @@ TopicReader::~TopicReader() {
   }
 }
 
+std::optional<std::uint64_t> TopicReader::size(std::chrono::milliseconds timeout) {
+  std::uint64_t total = 0;
+  for (int p = 0; p < partitions_; ++p) {
+    std::int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(rk_, topic_.c_str(), p, &low, &high, static_cast<int>(timeout.count())))
+      return std::nullopt;
+    total += static_cast<std::uint64_t>(high);
+  }
+  return total;
+}
+
 std::size_t TopicReader::poll(std::chrono::milliseconds wait, const std::function<void(const ConsumedMessage&)>& fn) {
   std::size_t n = 0;
   auto deadline = std::chrono::steady_clock::now() + wait;

@@ -7,11 +7,11 @@
 //    same non-string values (strings may change: that is the point);
 //  - redacting the output again changes nothing.
 //
-// Build and run (see tests/fuzz/CMakeLists.txt); ctest runs it for 60 s (label `fuzz`):
-//   cmake -G Ninja -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DAUDITSHIP_FUZZ=ON -DAUDITSHIP_SANITIZE=address,undefined -DAUDITSHIP_BENCH=OFF
-//   ninja -C build-fuzz redact_fuzz && ctest --test-dir build-fuzz -L fuzz
+// Build and run (see tests/fuzz/CMakeLists.txt); ctest runs it for 45 s (label `fuzz`):
+//   cmake -G Ninja -S . -B build-asan -DCMAKE_CXX_COMPILER=clang++-14 -DAUDITSHIP_FUZZ=ON -DAUDITSHIP_SANITIZE=address,undefined -DAUDITSHIP_BENCH=OFF
+//   ninja -C build-asan redact_fuzz && ctest --test-dir build-asan -L fuzz
 // Longer (an hour, both cores, keeping new inputs):
-//   mkdir -p /tmp/rcorpus && build-fuzz/tests/fuzz/redact_fuzz -max_total_time=3600 -jobs=2 -dict=tests/fuzz/redact.dict /tmp/rcorpus tests/fuzz/corpus/redact
+//   mkdir -p /tmp/rcorpus && build-asan/tests/fuzz/redact_fuzz -max_total_time=3600 -jobs=2 -dict=tests/fuzz/redact.dict /tmp/rcorpus tests/fuzz/corpus/redact
 #include <simdjson.h>
 
 #include <cstdint>

@@ -210,7 +210,11 @@ TEST(Pipeline, BrokerOutageLosesNothingAndMemoryStaysBounded) {
               static_cast<unsigned long long>(next), next * 1.15e-3, idle_rss / 1048576.0, peak_during / 1048576.0,
               peak / 1048576.0,
               kBound / 1048576.0, kOverhead / 1048576.0);
-  EXPECT_LT(peak, kBound + kOverhead);
+  if (AUDITSHIP_SANITIZED) {
+    std::printf("sanitizer build: the RSS bound is checked by the plain build only\n");
+  } else {
+    EXPECT_LT(peak, kBound + kOverhead);
+  }
 }
 
 TEST(Pipeline, DemoConfigShipsTheBundledSample) {

@@ -84,6 +84,7 @@ struct MetricsConfig {
 struct Config {
   std::vector<SourceConfig> sources;
   std::string state_dir = "/var/lib/auditship";
+  std::string on_corrupt_checkpoint = "fail";
   Bytes max_line_bytes = 1u << 20;
   PipelineConfig pipeline;
   KafkaConfig kafka;
@@ -98,6 +99,9 @@ struct Config {
   void visit(V& v) {
     v.list("sources", sources, "Files to follow");
     v.field("state_dir", state_dir, "Directory for checkpoints (must be writable)");
+    v.field("on_corrupt_checkpoint", on_corrupt_checkpoint,
+            "An unreadable checkpoint file at start: `fail` (refuse to start; default) or `restart_from_beginning` "
+            "(move it aside and re-read every file from offset 0: duplicates, never loss)");
     v.field("max_line_bytes", max_line_bytes, "Longer lines are dead-lettered with a preview");
     v.section("pipeline", pipeline, "Batching, memory bound and timings");
     v.section("kafka", kafka, "Kafka sink (optional when sqlite.path is set)");

@@ -79,8 +79,9 @@ class RecordRewriter {
 
   // Appends `record` with an `enrichment` object ({status, attempts, resolved_at, ...}) and,
   // when the lookup succeeded, an `openrouter` object and top-level total_cost set to the exact
-  // value (replacing the app's own). `reason` explains a skip. False if `record` is not an
-  // object; `out` is then unchanged.
+  // value (replacing the app's own). `reason` explains a skip. Members the agent writes that the
+  // record already has (`enrichment`; `openrouter` and `total_cost` when ok) are replaced in
+  // place, never duplicated. False if `record` is not an object; `out` is then unchanged.
   bool rewrite(std::string_view record, const LookupResult& result, std::string_view reason, std::string& out);
 
  private:

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,9 @@ class TopicReader {
   // Reads what is available within `wait`; returns the number of messages handed over.
   std::size_t poll(std::chrono::milliseconds wait, const std::function<void(const ConsumedMessage&)>& fn);
   [[nodiscard]] int partition_count() const { return partitions_; }
+  // Messages the topic holds now: the sum of every partition's high watermark (from offset 0,
+  // as on the mock cluster). nullopt if the broker does not answer within `timeout`.
+  [[nodiscard]] std::optional<std::uint64_t> size(std::chrono::milliseconds timeout);
 
  private:
   TopicReader() = default;

@@ -71,6 +71,66 @@ TEST(CheckpointStore, CorruptFileIsAnErrorNamingIt) {
   EXPECT_NE(store.error().find("corrupt"), std::string::npos) << store.error();
 }
 
+TEST(CheckpointStore, AFlippedDigitIsCaughtByTheChecksum) {
+  testing::TempDir dir;
+  {
+    auto store = CheckpointStore::open(dir.path());
+    ASSERT_TRUE(store.ok());
+    (*store)->update(source(1, 10), 123456);
+    ASSERT_TRUE((*store)->persist().ok());
+  }
+  std::string text = testing::read_file(dir.file("checkpoints.json"));
+  const auto at = text.find("123456");
+  ASSERT_NE(at, std::string::npos) << text;
+  text[at + 1] = '9';  // still valid JSON, a different offset
+  testing::write_file(dir.file("checkpoints.json"), text);
+  auto store = CheckpointStore::open(dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().find("checksum mismatch"), std::string::npos) << store.error();
+}
+
+TEST(CheckpointStore, VersionOneFilesWithoutChecksumStillLoad) {
+  testing::TempDir dir;
+  testing::write_file(dir.file("checkpoints.json"),
+                      "{\"version\":1,\"files\":[\n{\"dev\":1,\"ino\":10,\"fingerprint\":\"0000000000000abc\","
+                      "\"fingerprint_bytes\":42,\"offset\":77,\"path\":\"/logs/f10\"}\n]}\n");
+  auto store = CheckpointStore::open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.error();
+  EXPECT_EQ((*store)->find(1, 10)->offset, 77u);
+}
+
+TEST(CheckpointStore, EmptyFileIsCorruptToo) {
+  testing::TempDir dir;
+  testing::write_file(dir.file("checkpoints.json"), "");  // a crash on a file system that lost the data
+  auto store = CheckpointStore::open(dir.path());
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().find("corrupt"), std::string::npos) << store.error();
+}
+
+TEST(CheckpointStore, RestartFromBeginningMovesTheCorruptFileAsideAndStartsEmpty) {
+  testing::TempDir dir;
+  testing::write_file(dir.file("checkpoints.json"), "{\"version\":1,\"fi\x01\x02");
+  auto store = CheckpointStore::open(dir.path(), CheckpointStore::OnCorrupt::kRestartFromBeginning);
+  ASSERT_TRUE(store.ok()) << store.error();
+  EXPECT_TRUE((*store)->restarted_after_corruption());
+  EXPECT_TRUE((*store)->snapshot().empty());
+  EXPECT_FALSE(std::filesystem::exists(dir.file("checkpoints.json")));
+  int aside = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    if (e.path().filename().string().rfind("checkpoints.json.corrupt-", 0) == 0) {
+      ++aside;
+      EXPECT_EQ(testing::read_file(e.path().string()), "{\"version\":1,\"fi\x01\x02") << "kept as it was";
+    }
+  EXPECT_EQ(aside, 1);
+  // A readable file is not touched by the policy.
+  (*store)->update(source(1, 10), 7);
+  ASSERT_TRUE((*store)->persist().ok());
+  auto again = CheckpointStore::open(dir.path(), CheckpointStore::OnCorrupt::kRestartFromBeginning);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE((*again)->restarted_after_corruption());
+  EXPECT_EQ((*again)->find(1, 10)->offset, 7u);
+}
+
 TEST(CheckpointStore, StateDirThatIsAFileIsAnError) {
   testing::TempDir dir;
   testing::write_file(dir.file("f"), "x");

@@ -74,6 +74,29 @@ TEST(RecordRewriterTest, ReplacesCostAndAppendsObjects) {
   EXPECT_TRUE(out.empty());
 }
 
+// Found by tests/fuzz/generation_fuzz.cpp: a record that already had `enrichment` got a
+// second member of that name appended, and consumers disagree on which one wins.
+TEST(RecordRewriterTest, ReplacesTheAppsOwnAgentKeysInsteadOfDuplicatingThem) {
+  RecordRewriter rw;
+  LookupResult ok;
+  ok.status = LookupStatus::kOk;
+  ok.attempts = 1;
+  ok.resolved_at_ms = 1'700'000'000'123;
+  ok.total_cost = 0.5;
+  ok.openrouter = R"({"model":"m"})";
+  std::string out;
+  ASSERT_TRUE(rw.rewrite(R"({"enrichment":"app's", "openrouter" : {"x":[1,{"y":2}]}, "total_cost":{"usd":1},"z":0})",
+                         ok, {}, out));
+  EXPECT_EQ(out, R"({"enrichment":{"status":"ok","attempts":1,"resolved_at":"2023-11-14T22:13:20.123Z"}, )"
+                 R"("openrouter" : {"model":"m"}, "total_cost":0.5,"z":0})");
+  LookupResult skipped;
+  skipped.status = LookupStatus::kSkipped;
+  out.clear();
+  // Not ok: `openrouter` and `total_cost` stay the app's; `enrichment` is still the agent's.
+  ASSERT_TRUE(rw.rewrite(R"({"openrouter":[1],"enrichment":[2]})", skipped, "r", out));
+  EXPECT_EQ(out, R"({"openrouter":[1],"enrichment":{"status":"skipped","reason":"r"}})");
+}
+
 TEST(RecordRewriterTest, ReadsKeyField) {
   RecordRewriter rw;
   EXPECT_EQ(rw.string_at(R"({"metadata":{"app":"billing"}})", {"metadata", "app"}), "billing");
