@@ -185,6 +185,26 @@ void KafkaSink::send(BatchPtr batch) {
   if (f->remaining.fetch_sub(1) == 1) delete f;
 }
 
+template <class Attempt>
+void KafkaSink::submit(Attempt&& attempt, const char* what) {
+  in_flight_.fetch_add(1);
+  stats().in_flight.add(1);
+  while (true) {
+    rd_kafka_resp_err_t err = attempt();
+    if (!err) return;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping_.load()) {
+      // The poll thread frees space as reports arrive; wait for it rather than spin.
+      stats().queue_full.inc();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    in_flight_.fetch_sub(1);
+    stats().in_flight.add(-1);
+    set_failure(std::string(what) + ": " + rd_kafka_err2str(err));
+    return;
+  }
+}
+
 void KafkaSink::produce(InFlight& f, std::size_t index) {
   const Batch& b = *f.batch;
   const Record& r = b.records[index];
@@ -194,38 +214,28 @@ void KafkaSink::produce(InFlight& f, std::size_t index) {
   char offset[24];
   int offset_len = std::snprintf(offset, sizeof offset, "%llu", static_cast<unsigned long long>(r.file_offset));
   rd_kafka_topic_t* topic = r.disposition == Disposition::kDeadLetter ? dlq_ : topic_;
-  in_flight_.fetch_add(1);
-  stats().in_flight.add(1);
-  while (true) {
-    // A batch without a source (follow_up enrichment events) has no file position: a
-    // consumer de-duplicating on (source, offset) must not see every event as offset 0.
-    rd_kafka_headers_t* headers = nullptr;
-    if (config_.headers) {
-      headers = rd_kafka_headers_new(3);
-      if (b.source) {
-        rd_kafka_header_add(headers, "source", -1, source.data(), static_cast<ssize_t>(source.size()));
-        rd_kafka_header_add(headers, "offset", -1, offset, offset_len);
-      }
-      rd_kafka_header_add(headers, "host", -1, host_.data(), static_cast<ssize_t>(host_.size()));
-    }
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-        RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
-        RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()), RD_KAFKA_V_HEADERS(headers),
-        RD_KAFKA_V_OPAQUE(&f.refs[index]), RD_KAFKA_V_END);
-    if (!err) return;  // librdkafka owns `headers` now
-    if (headers) rd_kafka_headers_destroy(headers);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping_.load()) {
-      // The poll thread frees space as reports arrive; wait for it rather than spin.
-      stats().queue_full.inc();
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      continue;
-    }
-    in_flight_.fetch_sub(1);
-    stats().in_flight.add(-1);
-    set_failure(std::string("cannot produce to Kafka: ") + rd_kafka_err2str(err));
-    return;
-  }
+  submit(
+      [&] {
+        // A batch without a source (follow_up enrichment events) has no file position: a
+        // consumer de-duplicating on (source, offset) must not see every event as offset 0.
+        rd_kafka_headers_t* headers = nullptr;
+        if (config_.headers) {
+          headers = rd_kafka_headers_new(3);
+          if (b.source) {
+            rd_kafka_header_add(headers, "source", -1, source.data(), static_cast<ssize_t>(source.size()));
+            rd_kafka_header_add(headers, "offset", -1, offset, offset_len);
+          }
+          rd_kafka_header_add(headers, "host", -1, host_.data(), static_cast<ssize_t>(host_.size()));
+        }
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            rk_, RD_KAFKA_V_RKT(topic), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+            RD_KAFKA_V_VALUE(const_cast<char*>(payload.data()), payload.size()),
+            RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()), RD_KAFKA_V_HEADERS(headers),
+            RD_KAFKA_V_OPAQUE(&f.refs[index]), RD_KAFKA_V_END);
+        if (err && headers) rd_kafka_headers_destroy(headers);  // on success librdkafka owns them
+        return err;
+      },
+      "cannot produce to Kafka");
 }
 
 void KafkaSink::produce_too_large(InFlight& f, std::size_t index) {
@@ -243,22 +253,13 @@ void KafkaSink::produce_too_large(InFlight& f, std::size_t index) {
   log::warn("record too large for Kafka, dead-lettered",
             {{"source", b.source ? b.source->path : std::string()}, {"offset", r.file_offset},
              {"bytes", payload.size()}});
-  in_flight_.fetch_add(1);
-  stats().in_flight.add(1);
-  while (true) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk_, RD_KAFKA_V_RKT(dlq_), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_VALUE(envelope.data(), envelope.size()), RD_KAFKA_V_OPAQUE(&f.refs[index]), RD_KAFKA_V_END);
-    if (!err) return;
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !stopping_.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      continue;
-    }
-    in_flight_.fetch_sub(1);
-    stats().in_flight.add(-1);
-    set_failure(std::string("cannot produce a dead letter to Kafka: ") + rd_kafka_err2str(err));
-    return;
-  }
+  submit(
+      [&] {
+        return rd_kafka_producev(rk_, RD_KAFKA_V_RKT(dlq_), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_VALUE(envelope.data(), envelope.size()),
+                                 RD_KAFKA_V_OPAQUE(&f.refs[index]), RD_KAFKA_V_END);
+      },
+      "cannot produce a dead letter to Kafka");
 }
 
 void KafkaSink::acknowledge(InFlight& f, std::size_t index) {

@@ -61,6 +61,10 @@ class KafkaSink final : public Sink {
   };
   KafkaSink(const config::KafkaConfig& config, std::string host, DeliveryListener& listener);
   Status init(const std::string& bootstrap, std::uint64_t max_in_flight_bytes);
+  // Calls `attempt` (one rd_kafka_producev) until librdkafka takes the message, waiting while
+  // its queue is full; counts the message in flight; any other error fails the sink.
+  template <class Attempt>
+  void submit(Attempt&& attempt, const char* what);
   void produce(InFlight& f, std::size_t index);
   void produce_too_large(InFlight& f, std::size_t index);
   void acknowledge(InFlight& f, std::size_t index);
