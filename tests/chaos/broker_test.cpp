@@ -59,14 +59,11 @@ TEST(Chaos, BrokerDownUnderLoadLosesNothingAndStaysUnderTheMemoryBound) {
   ASSERT_TRUE(done) << "got " << records.count() << " of " << a.written();
   const double catch_up = std::chrono::duration<double>(Clock::now() - up_at).count();
   EXPECT_EQ(agent.stop(), 0);
-  Figure fig = figure("broker down " + std::to_string(outage.count()) + " s under load", summarize(records.messages()),
-                      expected);
   char note[160];
   std::snprintf(note, sizeof note, "peak RSS %.1f MiB (bound %llu+%llu MiB), caught up %.1f s after the broker returned",
                 peak / 1048576.0, static_cast<unsigned long long>(kBound >> 20),
                 static_cast<unsigned long long>(kOverhead >> 20), catch_up);
-  fig.note = note;
-  fig.print();
+  Figure fig = report("broker down " + std::to_string(outage.count()) + " s under load", records, expected, note);
   EXPECT_EQ(fig.lost, 0u);
   EXPECT_EQ(fig.duplicated, 0u) << "no crash: the idempotent producer must not duplicate";
   if (AUDITSHIP_SANITIZED) {
@@ -115,12 +112,9 @@ TEST(Chaos, InjectedRequestErrorsAndRoundTripDelayLoseNothingAndDoNotStall) {
   ASSERT_TRUE(wait_delivered(records, expected, seconds(10))) << "stalled after recovery\n" << agent.log();
   const double probe_s = std::chrono::duration<double>(Clock::now() - probe).count();
   EXPECT_EQ(agent.stop(), 0);
-  Figure fig = figure("produce errors (leader, timeout, replicas) + 400 ms RTT", summarize(records.messages()),
-                      expected);
   char note[128];
   std::snprintf(note, sizeof note, "1000 records written after recovery delivered in %.2f s", probe_s);
-  fig.note = note;
-  fig.print();
+  Figure fig = report("produce errors (leader, timeout, replicas) + 400 ms RTT", records, expected, note);
   EXPECT_EQ(fig.lost, 0u);
 }
 
@@ -151,11 +145,8 @@ TEST(Chaos, RecordLargerThanMessageMaxBytesIsDeadLetteredAndThePipelineFlows) {
   ASSERT_FALSE(p.parse(envelope).get_object()["reason"].get(reason)) << envelope.substr(0, 300);
   EXPECT_EQ(reason, "message_too_large");
   EXPECT_LT(envelope.size(), 16384u) << "the dead letter carries a preview, not the whole record";
-  Figure fig = figure("record > message.max.bytes", summarize(records.messages()), expected);
-  fig.note = "plus 1 line of 1.5 MB dead-lettered (message_too_large); the 1001 records after it delivered";
-  fig.print();
-  EXPECT_EQ(fig.lost, 0u);
-  EXPECT_EQ(fig.duplicated, 0u);
+  expect_exactly_once(report("record > message.max.bytes", records, expected,
+                             "plus 1 line of 1.5 MB dead-lettered (message_too_large); the 1001 records after it delivered"));
 }
 
 }  // namespace

@@ -48,12 +48,10 @@ TEST(Chaos, FileDeletedWhileBeingReadIsReadToItsEnd) {
   EXPECT_NE(agent.log().find("file rotated or deleted; reading it to its end"), std::string::npos);
   std::this_thread::sleep_for(milliseconds(500));
   EXPECT_EQ(agent.stop(), 0);
-  Figure fig = figure("file deleted while read", summarize(records.messages()), expected);
-  fig.note = "deleted after " + std::to_string(at_delete) + " records had arrived";
-  fig.print();
+  Figure fig = report("file deleted while read", records, expected,
+                      "deleted after " + std::to_string(at_delete) + " records had arrived");
   EXPECT_LT(at_delete, a.written()) << "the file must be deleted mid-read for this test to mean anything";
-  EXPECT_EQ(fig.lost, 0u);
-  EXPECT_EQ(fig.duplicated, 0u);
+  expect_exactly_once(fig);
 }
 
 // Root reads any file whatever its mode, so the agent runs without CAP_DAC_OVERRIDE and
@@ -91,11 +89,8 @@ TEST(Chaos, UnreadableFileIsReportedRetriedAndShippedOnceReadable) {
   std::this_thread::sleep_for(milliseconds(500));
   agent.signal(SIGTERM);
   EXPECT_EQ(agent.wait(seconds(30)), 0);
-  Figure fig = figure("unreadable file (mode 000, no DAC override)", summarize(records.messages()), expected);
-  fig.note = "reported and retried; shipped whole once readable";
-  fig.print();
-  EXPECT_EQ(fig.lost, 0u);
-  EXPECT_EQ(fig.duplicated, 0u);
+  expect_exactly_once(report("unreadable file (mode 000, no DAC override)", records, expected,
+                             "reported and retried; shipped whole once readable"));
 }
 
 // The Kubernetes layout: /var/log/containers/<pod>_<ns>_<container>-<id>.log are symlinks to
@@ -135,11 +130,8 @@ TEST(Chaos, SymlinkedKubernetesLogDirectories) {
   ASSERT_TRUE(wait_delivered(records, expected, seconds(60))) << agent.log();
   std::this_thread::sleep_for(milliseconds(500));
   EXPECT_EQ(agent.stop(), 0);
-  Figure fig = figure("k8s symlinked log dirs", summarize(records.messages()), expected);
-  fig.note = "5 kubelet rotations behind the symlinks, a pod added while running";
-  fig.print();
-  EXPECT_EQ(fig.lost, 0u);
-  EXPECT_EQ(fig.duplicated, 0u);
+  expect_exactly_once(report("k8s symlinked log dirs", records, expected,
+                             "5 kubelet rotations behind the symlinks, a pod added while running"));
 }
 
 // 100 rename rotations in a row while records keep coming and the broker is slow, then a clean
@@ -173,13 +165,9 @@ TEST(Chaos, HundredRotationsInARowUnderLoad) {
   ASSERT_TRUE(wait_delivered(records, expected, seconds(90))) << agent.log();
   std::this_thread::sleep_for(milliseconds(500));
   EXPECT_EQ(agent.stop(), 0);
-  Figure fig = figure(std::to_string(rotations) + " rotations in a row", summarize(records.messages()), expected);
   char note[96];
   std::snprintf(note, sizeof note, "one rotation every %.0f ms, broker RTT 300 ms", 1000 * took / rotations);
-  fig.note = note;
-  fig.print();
-  EXPECT_EQ(fig.lost, 0u);
-  EXPECT_EQ(fig.duplicated, 0u);
+  expect_exactly_once(report(std::to_string(rotations) + " rotations in a row", records, expected, note));
 }
 
 }  // namespace

@@ -96,11 +96,8 @@ TEST(Chaos, FullStateDirKeepsTheLastGoodCheckpointAndRecoversWhenSpaceReturns) {
   ASSERT_TRUE(wait_delivered(records, expected, seconds(30))) << agent->log();
   std::this_thread::sleep_for(milliseconds(500));
   EXPECT_EQ(agent->stop(), 0);
-  Figure fig = figure("state_dir full (tmpfs 256k)", summarize(records.messages()), expected);
-  fig.note = "checkpoint kept at its last good value, caught up when space returned";
-  fig.print();
-  EXPECT_EQ(fig.lost, 0u);
-  EXPECT_EQ(fig.duplicated, 0u);
+  expect_exactly_once(report("state_dir full (tmpfs 256k)", records, expected,
+                             "checkpoint kept at its last good value, caught up when space returned"));
 }
 
 // A checkpoint file truncated or with a flipped byte (a crash on a file system that does not
@@ -151,9 +148,8 @@ TEST(Chaos, CorruptCheckpointAtStartFailsClearlyOrRestartsFromTheBeginningWhenCo
   for (const auto& e : fs::directory_iterator(state))
     kept = kept || e.path().filename().string().rfind("checkpoints.json.corrupt-", 0) == 0;
   EXPECT_TRUE(kept) << "the corrupt file is kept for inspection";
-  Figure fig = figure("corrupt checkpoint, restart_from_beginning", summarize(records.messages()), expected);
-  fig.note = "default `fail` refused 3 damaged files (truncated, empty, one offset digit changed) naming them";
-  fig.print();
+  Figure fig = report("corrupt checkpoint, restart_from_beginning", records, expected,
+                      "default `fail` refused 3 damaged files (truncated, empty, one offset digit changed) naming them");
   EXPECT_EQ(fig.lost, 0u);
   EXPECT_EQ(fig.duplicated, 1000u) << "exactly what had been shipped before the damage";
 }

@@ -1,5 +1,7 @@
 #include "support/chaos.h"
 
+#include <gtest/gtest.h>
+
 #include <simdjson.h>
 #include <sys/stat.h>
 
@@ -48,6 +50,19 @@ Figure figure(const std::string& name, const Delivery& d, const std::map<std::st
   }
   f.duplicated = d.duplicates();
   return f;
+}
+
+Figure report(const std::string& name, const TopicFollower& follower,
+              const std::map<std::string, std::uint64_t>& expected, std::string note) {
+  Figure fig = figure(name, summarize(follower.messages()), expected);
+  fig.note = std::move(note);
+  fig.print();
+  return fig;
+}
+
+void expect_exactly_once(const Figure& fig) {
+  EXPECT_EQ(fig.lost, 0u) << fig.name;
+  EXPECT_EQ(fig.duplicated, 0u) << fig.name;
 }
 
 RotatingLog::RotatingLog(std::string dir, std::string name, std::string tag, std::size_t pad)

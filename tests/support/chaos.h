@@ -31,6 +31,11 @@ struct Figure {
 };
 // delivered = distinct records seen; lost = expected - delivered; duplicated = extra copies.
 Figure figure(const std::string& name, const Delivery& d, const std::map<std::string, std::uint64_t>& expected);
+// figure() over what `follower` has seen, with `note`, printed: the end of every scenario.
+Figure report(const std::string& name, const TopicFollower& follower,
+              const std::map<std::string, std::uint64_t>& expected, std::string note);
+// The scenario lost nothing and shipped nothing twice (gtest expectations naming it).
+void expect_exactly_once(const Figure& fig);
 
 // A file of audit records for one tag that grows and is rotated the way logrotate's
 // rename scheme does it (name.N → name.N+1, name → name.1, a new name created by the next
