@@ -122,6 +122,7 @@ void Config::validate(Checker& check) const {
     p.fail("max_in_flight_bytes", "must be at least twice pipeline.read_chunk_bytes");
   if (pipeline.checkpoint_interval.count() <= 0) p.fail("checkpoint_interval", "must be positive");
   if (pipeline.rescan_interval.count() <= 0) p.fail("rescan_interval", "must be positive");
+  if (pipeline.workers < 0 || pipeline.workers > 64) p.fail("workers", "must be 0 (automatic) to 64");
   Checker k = check.sub("kafka");
   if (kafka.brokers.empty() && !sqlite.enabled())
     k.fail("brokers", "is required unless sqlite.path is set: a bootstrap list such as 'host1:9092,host2:9092', "

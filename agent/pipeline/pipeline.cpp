@@ -10,7 +10,6 @@
 
 #include "auditship/checkpoint/checkpoint_store.h"
 #include "auditship/checkpoint/delivery_tracker.h"
-#include "auditship/common/bounded_queue.h"
 #include "auditship/common/log.h"
 #include "auditship/common/memory_budget.h"
 #include "auditship/common/metrics.h"
@@ -18,7 +17,7 @@
 #include "auditship/format/formatter.h"
 #include "auditship/metrics/metrics_server.h"
 #include "auditship/metrics/process_metrics.h"
-#include "auditship/parse/parser.h"
+#include "auditship/pipeline/worker_pool.h"
 #include "auditship/redact/redactor.h"
 #include "auditship/sink/sink_factory.h"
 #include "auditship/tail/file_tailer.h"
@@ -28,6 +27,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t kQueueBatches = 16;
+
+// pipeline.workers: 0 picks half the cores (the other half is left to librdkafka's
+// compression and the applications), at most 4: past that the single-threaded stages after
+// the workers (enrich, format, produce) are the limit (BENCHMARKS.md).
+std::size_t worker_count(int configured) {
+  if (configured > 0) return static_cast<std::size_t>(configured);
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency() / 2, 1, 4);
+}
 
 std::string host_name() {
   char buf[256] = {};
@@ -91,8 +98,7 @@ class AgentPipeline final : public Pipeline {
       // Each sink holds its own copy of a batch; only the original is leased, so the reader's
       // share shrinks with the number of sinks to keep the total within max_in_flight_bytes.
       : config_(config),
-        budget_(config.pipeline.max_in_flight_bytes / std::max<std::size_t>(1, sink::sink_count(config))),
-        queue_(kQueueBatches) {}
+        budget_(config.pipeline.max_in_flight_bytes / std::max<std::size_t>(1, sink::sink_count(config))) {}
 
   Status build() {
     auto store = checkpoint::CheckpointStore::open(config_.state_dir,
@@ -113,11 +119,11 @@ class AgentPipeline final : public Pipeline {
     sqlite_ = sinks->sqlite;
     sink_ = std::move(sinks->sink);
 
-    parser_ = std::make_unique<parse::Parser>(parse::ParserOptions{config_.kafka.key_field, host});
+    redact::RedactorPtr redactor;
     if (config_.redact.enabled) {
-      auto redactor = redact::Redactor::make(config_.redact);
-      if (!redactor) return Error{"redact: " + redactor.error()};
-      redactor_ = std::move(redactor.value());
+      auto made = redact::Redactor::make(config_.redact);
+      if (!made) return Error{"redact: " + made.error()};
+      redactor = std::move(made.value());
     } else {
       log::warn("redaction is disabled: records ship with whatever PII they contain");
     }
@@ -127,6 +133,10 @@ class AgentPipeline final : public Pipeline {
     auto enricher = make_enricher(config_.enrich);
     if (!enricher) return Error{"enrich: " + enricher.error()};
     enricher_ = std::move(enricher.value());
+    workers_ = std::make_unique<WorkerPool>(
+        WorkerPoolOptions{worker_count(config_.pipeline.workers), kQueueBatches,
+                          parse::ParserOptions{config_.kafka.key_field, host}},
+        std::move(redactor), [this](BatchPtr b) { enrich(std::move(b)); });
 
     tail::TailerOptions topts{config_.sources, config_.max_line_bytes, config_.pipeline.read_chunk_bytes,
                               config_.pipeline.rescan_interval};
@@ -134,8 +144,8 @@ class AgentPipeline final : public Pipeline {
     if (checkpoints_->restarted_after_corruption())
       for (auto& source : topts.sources) source.read_from = "beginning";
     auto tailer = tail::FileTailer::make(topts, *checkpoints_, budget_, [this](BatchPtr b) {
-      tracker_->track(*b);  // registered in file order, before any stage can reorder
-      queue_.push(std::move(b));
+      tracker_->track(*b);  // registered in file order, before the workers run in parallel
+      workers_->push(std::move(b));
     });
     if (!tailer) return Error{tailer.error()};
     tailer_ = std::move(tailer.value());
@@ -152,10 +162,9 @@ class AgentPipeline final : public Pipeline {
   std::string bootstrap() const override { return bootstrap_; }
 
   int run(const std::atomic<int>& stop, const RunOptions& options) override {
-    worker_ = std::thread([this] { work(); });
     tailer_->start();
     log::info("auditship started", {{"version", AUDITSHIP_VERSION}, {"sources", config_.sources.size()},
-                                    {"state_dir", config_.state_dir}});
+                                    {"workers", workers_->workers()}, {"state_dir", config_.state_dir}});
     int exit_code = 0;
     auto next_checkpoint = Clock::now() + config_.pipeline.checkpoint_interval;
     int reloads_seen = options.reload ? options.reload->load() : 0;
@@ -179,7 +188,7 @@ class AgentPipeline final : public Pipeline {
         next_checkpoint = Clock::now() + config_.pipeline.checkpoint_interval;
       }
       // follow_up enrichment events are not tracked (no offsets): --once waits for them too.
-      if (options.once && tailer_->caught_up() && tracker_->pending_batches() == 0 && queue_.size() == 0 &&
+      if (options.once && tailer_->caught_up() && tracker_->pending_batches() == 0 && workers_->queued() == 0 &&
           enricher_->idle()) {
         log::info("--once: every file is shipped to its end and acknowledged");
         break;
@@ -190,15 +199,12 @@ class AgentPipeline final : public Pipeline {
   }
 
  private:
-  // source → parse → redact → enrich → format → sink, one batch at a time.
-  void work() {
-    while (auto batch = queue_.pop()) {
-      take_reloaded_stages();
-      parser_->process(**batch);
-      if (redactor_) redactor_->process(**batch);
-      count_dead_letters(**batch);
-      enricher_->process(std::move(*batch));
-    }
+  // source → [workers: parse → redact] → enrich → format → sink. Called by the worker pool
+  // with batches back in tailer order, one call at a time.
+  void enrich(BatchPtr batch) {
+    take_reloaded_enricher();
+    count_dead_letters(*batch);
+    enricher_->process(std::move(batch));
   }
 
   Result<enrich::EnricherPtr> make_enricher(const enrich::EnrichConfig& config) {
@@ -232,7 +238,7 @@ class AgentPipeline final : public Pipeline {
   }
 
   void sample() {
-    stats_.queue.set(static_cast<double>(queue_.size()));
+    stats_.queue.set(static_cast<double>(workers_->queued()));
     stats_.queue_capacity.set(static_cast<double>(kQueueBatches));
     stats_.in_flight.set(static_cast<double>(budget_.used()));
     stats_.in_flight_limit.set(static_cast<double>(budget_.limit()));
@@ -318,14 +324,13 @@ class AgentPipeline final : public Pipeline {
     note(enrich_changed, "enrich");
     note(output_changed, "output");
     note(next.log.level != config_.log.level, "log");
-    {
+    if (redact_changed) {
+      workers_->replace_redactor(std::move(redactor));  // null: redaction turned off
+      if (!next.redact.enabled) log::warn("redaction is disabled: records ship with whatever PII they contain");
+    }
+    if (enrich_changed) {
       std::lock_guard lock(reload_mu_);
-      if (redact_changed) {
-        next_redactor_ = std::move(redactor);  // null: redaction turned off
-        redactor_pending_ = true;
-        if (!next.redact.enabled) log::warn("redaction is disabled: records ship with whatever PII they contain");
-      }
-      if (enrich_changed) next_enricher_ = std::move(enricher);
+      next_enricher_ = std::move(enricher);
     }
     if (output_changed) {
       std::lock_guard lock(format_mu_);
@@ -345,29 +350,20 @@ class AgentPipeline final : public Pipeline {
                 {{"sections", restart}});
   }
 
-  // On the worker, between batches: stages a reload built on the main thread.
-  void take_reloaded_stages() {
-    redact::RedactorPtr redactor;
+  // Between batches, where batches are back in order: swaps in an enricher a reload built.
+  void take_reloaded_enricher() {
     enrich::EnricherPtr enricher;
-    bool swap_redactor = false;
     {
       std::lock_guard lock(reload_mu_);
-      if (redactor_pending_) {
-        redactor = std::move(next_redactor_);
-        swap_redactor = true;
-        redactor_pending_ = false;
-      }
       enricher = std::move(next_enricher_);
     }
-    if (swap_redactor) redactor_ = std::move(redactor);
-    if (enricher) {
-      // The old stage lets go of every batch it holds before the new one sees the next, so
-      // per-file order holds; what it cannot resolve in time ships with a timed-out status.
-      enricher_->give_up_at(Clock::now() + config_.pipeline.shutdown_timeout);
-      enricher_->drain(config_.pipeline.shutdown_timeout);
-      enricher_->stop();
-      enricher_ = std::move(enricher);
-    }
+    if (!enricher) return;
+    // The old stage lets go of every batch it holds before the new one sees the next, so
+    // per-file order holds; what it cannot resolve in time ships with a timed-out status.
+    enricher_->give_up_at(Clock::now() + config_.pipeline.shutdown_timeout);
+    enricher_->drain(config_.pipeline.shutdown_timeout);
+    enricher_->stop();
+    enricher_ = std::move(enricher);
   }
 
   void shutdown() {
@@ -377,8 +373,7 @@ class AgentPipeline final : public Pipeline {
     // resolve (up to enrich.horizon): from the deadline on the enricher stops waiting for them.
     enricher_->give_up_at(deadline);
     tailer_->stop();
-    queue_.close();
-    if (worker_.joinable()) worker_.join();
+    workers_->close_and_join();
     // Held batches and follow_up events go to the sink before it is flushed.
     enricher_->drain(std::chrono::duration_cast<std::chrono::milliseconds>(
         std::max(Clock::duration::zero(), deadline - Clock::now())));
@@ -394,7 +389,6 @@ class AgentPipeline final : public Pipeline {
   PipelineStats stats_;
   std::string host_;
   MemoryBudget budget_;
-  BoundedQueue<BatchPtr> queue_;
   std::string bootstrap_;
   checkpoint::CheckpointStorePtr checkpoints_;
   std::unique_ptr<checkpoint::DeliveryTracker> tracker_;
@@ -403,16 +397,12 @@ class AgentPipeline final : public Pipeline {
   sink::SinkPtr sink_;
   sink::KafkaSink* kafka_ = nullptr;    // inside sink_, when kafka.brokers is set
   sink::SqliteSink* sqlite_ = nullptr;  // inside sink_, when sqlite.path is set
-  std::unique_ptr<parse::Parser> parser_;
-  redact::RedactorPtr redactor_;
   std::mutex format_mu_;  // guards formatter_ (see format_and_send)
   format::FormatterPtr formatter_;
   enrich::EnricherPtr enricher_;
+  std::unique_ptr<WorkerPool> workers_;  // after the stages its threads call into
   tail::FileTailerPtr tailer_;
-  std::thread worker_;
-  std::mutex reload_mu_;  // guards the next_* stages a reload hands to the worker
-  bool redactor_pending_ = false;
-  redact::RedactorPtr next_redactor_;
+  std::mutex reload_mu_;  // guards next_enricher_, which a reload hands to the in-order stage
   enrich::EnricherPtr next_enricher_;
   std::atomic<bool> checkpoint_failing_{false}, shutting_down_{false};
   Clock::time_point last_checkpoint_ = Clock::now();

@@ -31,6 +31,7 @@ struct PipelineConfig {
   Duration checkpoint_interval{1000};
   Duration rescan_interval{1000};
   Duration shutdown_timeout{30000};
+  int workers = 0;
   template <class V>
   void visit(V& v) {
     v.field("max_in_flight_bytes", max_in_flight_bytes,
@@ -39,6 +40,8 @@ struct PipelineConfig {
     v.field("checkpoint_interval", checkpoint_interval, "How often committed offsets are persisted");
     v.field("rescan_interval", rescan_interval, "How often globs are re-expanded and files polled");
     v.field("shutdown_timeout", shutdown_timeout, "How long SIGTERM waits for Kafka acknowledgements");
+    v.field("workers", workers,
+            "Parse+redact threads; 0: half the cores, 1 to 4. Output order per file is the same for any number");
   }
 };
 

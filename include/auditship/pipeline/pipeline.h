@@ -1,15 +1,18 @@
 #pragma once
 // The whole agent in one place:
 //
-//   FileTailer ──batches──▶ [queue] ──▶ worker: Parser → Redactor → Enricher ──▶ KafkaSink
-//        ▲                                                                         │
-//        └── MemoryBudget (leases released as batches are acknowledged) ◀──────────┤
-//   CheckpointStore ◀── DeliveryTracker ◀── per-record delivery reports ◀──────────┘
+//   FileTailer ──batches──▶ WorkerPool [queue ▶ N × (Parser → Redactor) ▶ back in order]
+//        ▲                        ──▶ Enricher → Formatter ──▶ Sink (Kafka / SQLite)
+//        │                                                        │
+//        └── MemoryBudget (leases released as batches are acknowledged) ◀──────┤
+//   CheckpointStore ◀── DeliveryTracker ◀── per-record delivery reports ◀──────┘
 //
-// Threads: the tailer's, one worker, the sink's delivery thread, and the caller's (run()),
-// which persists checkpoints, watches for signals and failures, and shuts down in order:
-// stop the tailer → drain the queue → drain the enricher (bounded) → flush the sink (bounded)
-// → final checkpoint.
+// Threads: the tailer's; pipeline.workers parse+redact workers (batches are numbered as the
+// tailer reads them and leave the pool in that order, so every file's records reach the
+// enricher and the sink in file order whatever the number of workers); the sink's delivery
+// thread; and the caller's (run()), which persists checkpoints, watches for signals and
+// failures, and shuts down in order: stop the tailer → drain the workers → drain the enricher
+// (bounded) → flush the sink (bounded) → final checkpoint.
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -41,7 +44,7 @@ class Pipeline {
   // Returns the process exit code.
   //
   // Reload (RunOptions::reload): sources, redact, enrich, output and log.level apply without
-  // losing file positions: new sources go to the tailer; the worker takes a new Redactor
+  // losing file positions: new sources go to the tailer; each worker takes a new Redactor
   // between batches; the format stage swaps its Formatter between batches; a new Enricher
   // replaces the old one after the old one drained its held batches (bounded by
   // pipeline.shutdown_timeout). state_dir, max_line_bytes, pipeline, kafka and metrics need a
