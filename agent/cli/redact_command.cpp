@@ -16,6 +16,7 @@
 #include "auditship/cli/commands.h"
 #include "auditship/cli/options.h"
 #include "auditship/config/config.h"
+#include "auditship/redact/hash_key.h"
 #include "auditship/redact/redactor.h"
 
 namespace auditship::cli {
@@ -49,6 +50,11 @@ int redact_command(const Args& args) {
       return 2;
     }
     rc = loaded->redact;
+    // The agent's own key when the config names none, so this shows what `run` ships.
+    if (Status s = redact::use_host_hash_key(rc, loaded->state_dir, false); !s) {
+      std::fprintf(stderr, "error: %s\n", s.error().c_str());
+      return 2;
+    }
   }
   auto made = redact::Redactor::make(rc);
   if (!made) {

@@ -18,6 +18,7 @@
 #include "auditship/metrics/metrics_server.h"
 #include "auditship/metrics/process_metrics.h"
 #include "auditship/pipeline/worker_pool.h"
+#include "auditship/redact/hash_key.h"
 #include "auditship/redact/redactor.h"
 #include "auditship/sink/sink_factory.h"
 #include "auditship/tail/file_tailer.h"
@@ -121,8 +122,8 @@ class AgentPipeline final : public Pipeline {
 
     redact::RedactorPtr redactor;
     if (config_.redact.enabled) {
-      auto made = redact::Redactor::make(config_.redact);
-      if (!made) return Error{"redact: " + made.error()};
+      auto made = make_redactor(config_.redact);
+      if (!made) return Error{made.error()};
       redactor = std::move(made.value());
     } else {
       log::warn("redaction is disabled: records ship with whatever PII they contain");
@@ -205,6 +206,14 @@ class AgentPipeline final : public Pipeline {
     take_reloaded_enricher();
     count_dead_letters(*batch);
     enricher_->process(std::move(batch));
+  }
+
+  // With the host's generated HMAC key when the config names none (see redact/hash_key.h).
+  Result<redact::RedactorPtr> make_redactor(redact::RedactConfig config) {
+    if (Status s = redact::use_host_hash_key(config, config_.state_dir, true); !s) return Error{s.error()};
+    auto made = redact::Redactor::make(config);
+    if (!made) return Error{"redact: " + made.error()};
+    return made;
   }
 
   Result<enrich::EnricherPtr> make_enricher(const enrich::EnrichConfig& config) {
@@ -300,8 +309,8 @@ class AgentPipeline final : public Pipeline {
       log::error("config reload rejected; the running config is kept", {{"error", why}});
     };
     if (redact_changed && next.redact.enabled) {
-      auto r = redact::Redactor::make(next.redact);
-      if (!r) return reject("redact: " + r.error());
+      auto r = make_redactor(next.redact);
+      if (!r) return reject(r.error());
       redactor = std::move(r.value());
     }
     if (output_changed) {

@@ -29,17 +29,14 @@ void RedactConfig::validate(config::Checker& check) const {
       check.fail(at + ".pattern", "detector '" + c.name + "': Hyperscan cannot compile it: " + s.error());
     }
   }
-  bool any_hash = false;
   for (const auto& [path, policy] : fields) {
     if (policy != "redact" && policy != "keep" && policy != "drop" && policy != "hash")
       check.fail("fields." + path, "policy must be redact, keep, drop or hash, got '" + policy + "'");
     if (path.empty() || path.front() == '.' || path.back() == '.' || path.find("..") != std::string::npos)
       check.fail("fields." + path, "a path is member names joined by '.', e.g. metadata.contact");
-    any_hash |= policy == "hash";
   }
-  // The key itself is read at startup (it may only exist in the service's environment).
-  if (any_hash && hash_key_env.empty() && hash_key_file.empty())
-    check.fail("fields", "a `hash` policy needs an HMAC key: set hash_key_env or hash_key_file");
+  // The key itself is read at startup (it may only exist in the service's environment); with
+  // none configured the agent uses its generated <state_dir>/hash.key (see hash_key.h).
 }
 
 }  // namespace auditship::redact

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "auditship/enrich/generation.h"
+#include "auditship/redact/redactor.h"
 #include "support/agent.h"
 #include "support/cluster.h"
 #include "support/process.h"
@@ -88,8 +89,13 @@ std::string queries_sql() { return read_file(std::string(AUDITSHIP_SOURCE_DIR) +
 
 bool close(const std::string& text, double want) { return std::fabs(std::stod(text) - want) < 1e-9; }
 
-// Runs conf/queries.sql and checks each result against what `calls` imply.
-void check_seed_queries(const std::string& db, const std::vector<Call>& calls) {
+// Runs conf/queries.sql and checks each result against what `calls` imply. The agent ran with
+// the default config, which pseudonymises user_id with the key it generated in state_dir: the
+// top spenders are the right users, each under its own stable HMAC, with exact sums.
+void check_seed_queries(const std::string& db, const std::vector<Call>& calls, const std::string& state_dir) {
+  std::string key = read_file(state_dir + "/hash.key");
+  while (!key.empty() && key.back() == '\n') key.pop_back();
+  ASSERT_EQ(key.size(), 64u) << "the agent's generated HMAC key";
   std::vector<Rows> results = query_each(db, queries_sql());
   ASSERT_EQ(results.size(), 3u) << "conf/queries.sql holds the seed's three queries";
 
@@ -150,7 +156,7 @@ void check_seed_queries(const std::string& db, const std::vector<Call>& calls) {
   const Rows& got_top = results[2];
   ASSERT_EQ(got_top.size(), 10u);
   for (std::size_t i = 0; i < 10; ++i) {
-    EXPECT_EQ(got_top[i][0], ranked[i].second) << "rank " << i;
+    EXPECT_EQ(got_top[i][0], redact::hmac_sha256_hex(key, ranked[i].second)) << "rank " << i;
     EXPECT_EQ(got_top[i][1], std::to_string(users[ranked[i].second].first));
     EXPECT_TRUE(close(got_top[i][2], ranked[i].first)) << got_top[i][2] << " vs " << ranked[i].first;
   }
@@ -218,7 +224,7 @@ TEST(Sqlite, WithoutKafkaEveryRecordOnceThroughDuplicatesAndAKill) {
   ASSERT_TRUE(calls[5].exact);
   EXPECT_TRUE(close(scalar(db, "SELECT total_cost FROM audit_log WHERE generation_id='gen-a-5'"), calls[5].cost))
       << "the exact cost from openrouter.total_cost, not the app's 0";
-  check_seed_queries(db, calls);
+  check_seed_queries(db, calls, dir.file("state"));
 
   // The same queries through the sqlite3 CLI, as the README shows them.
   auto cli = run_and_capture("/bin/sh", {"-c", "sqlite3 -header '" + db + "' < '" + AUDITSHIP_SOURCE_DIR +
@@ -269,7 +275,7 @@ TEST(Sqlite, BesideKafkaBothGetEverythingAndCheckpointsWaitForTheSlowerSink) {
   ASSERT_FALSE(records.messages().empty());
   EXPECT_NE(records.messages()[0].value.find("\"@timestamp\""), std::string::npos) << "Kafka got ECS envelopes";
   expect_each_once(db, calls);
-  check_seed_queries(db, calls);
+  check_seed_queries(db, calls, dir.file("state"));
 }
 
 }  // namespace

@@ -92,7 +92,13 @@ struct Config {
   PipelineConfig pipeline;
   KafkaConfig kafka;
   sink::SqliteConfig sqlite;
-  redact::RedactConfig redact;
+  // The agent pseudonymises user_id rather than scanning it: per-user cost needs one stable
+  // value per user (an email-shaped id would otherwise become `[EMAIL]` for everyone).
+  redact::RedactConfig redact = [] {
+    redact::RedactConfig r;
+    r.fields = {{"user_id", "hash"}};
+    return r;
+  }();
   enrich::EnrichConfig enrich;
   LogConfig log;
   MetricsConfig metrics;

@@ -36,9 +36,9 @@ struct RedactConfig {
     v.field("enabled", enabled, "Redact PII and secrets in JSON string values");
     v.field("disable", disable, "Built-in detectors to turn off: openrouter_key, anthropic_key, openai_key, aws_access_key, jwt, bearer_token, email, iban, credit_card, ssn, phone, ipv4");
     v.list("custom", custom, "Extra detectors");
-    v.field("fields", fields, "Per-field policy by dotted member path (matches through arrays; covers the subtree unless a longer path overrides): redact, keep, drop, hash");
+    v.field("fields", fields, "Per-field policy by dotted member path (matches through arrays; covers the subtree unless a longer path overrides): redact, keep, drop, hash. Setting it replaces the default, so keep `user_id: hash` in it");
     v.field("scan_keys", scan_keys, "Also scan and rewrite object keys");
-    v.field("hash_key_env", hash_key_env, "Env var holding the HMAC key (>= 16 bytes) for `hash` fields; wins over hash_key_file");
+    v.field("hash_key_env", hash_key_env, "Env var holding the HMAC key (>= 16 bytes) for `hash` fields; wins over hash_key_file. Neither set: a key generated once into `<state_dir>/hash.key` (same pseudonyms across hosts need one shared key)");
     v.field("hash_key_file", hash_key_file, "File holding the HMAC key for `hash` fields");
   }
   void validate(config::Checker& check) const;
