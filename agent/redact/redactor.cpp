@@ -2,8 +2,6 @@
 
 #include "auditship/parse/dead_letter.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <simdjson.h>
 
 #include <array>
@@ -12,6 +10,7 @@
 #include <sstream>
 
 #include "auditship/common/metrics.h"
+#include "auditship/redact/hmac.h"
 #include "auditship/redact/trigger.h"
 
 namespace auditship::redact {
@@ -155,16 +154,8 @@ Result<std::string> load_hmac_key(const RedactConfig& config) {
 }  // namespace
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), md, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    out[2 * i] = kHex[md[i] >> 4];
-    out[2 * i + 1] = kHex[md[i] & 0xF];
-  }
+  std::string out;
+  HmacSha256(key).append_hex(data, out);
   return out;
 }
 
@@ -195,6 +186,7 @@ struct Redactor::State {
   bool windows_valid = false;  // windows index the text the exact scan will see
   std::string decoded, key, pass[2], copy;
   std::vector<std::uint32_t> raw_at;
+  std::unique_ptr<HmacSha256> hmac;  // made on the first `hash` value (keyed once per clone)
 };
 
 namespace {
@@ -330,10 +322,10 @@ class Walker {
   }
 
   void write_hash(std::size_t from, std::size_t to, std::string_view value, bool quote) {
-    std::string hex = hmac_sha256_hex(sh_.hmac_key, value);
-    cut(from, to);
+    if (!st_.hmac) st_.hmac = std::make_unique<HmacSha256>(sh_.hmac_key);
+    cut(from, to);  // `value` is input text or st_.decoded, never out_
     if (quote) out_ += '"';
-    out_ += hex;
+    st_.hmac->append_hex(value, out_);
     if (quote) out_ += '"';
     ++st_.line_hashed;
   }
