@@ -21,4 +21,21 @@ Slice Batch::add_field(std::string_view text) {
   return s;
 }
 
+void Batch::compact() {
+  if (output.empty() || input.empty()) return;  // nothing rewritten: payloads stay in `input`, zero copy
+  std::size_t bytes = 0;
+  for (const Record& r : records) bytes += r.payload.length;
+  std::string packed;
+  packed.reserve(bytes);
+  for (Record& r : records) {
+    const std::string_view p = payload(r);
+    r.payload = {static_cast<std::uint32_t>(packed.size()), static_cast<std::uint32_t>(p.size())};
+    r.payload_in_output = true;
+    r.raw = {};
+    packed.append(p);
+  }
+  output.swap(packed);
+  std::string().swap(input);  // give the memory back, not just the size
+}
+
 }  // namespace auditship

@@ -227,6 +227,7 @@ class AgentPipeline final : public Pipeline {
       std::lock_guard lock(format_mu_);
       formatter_->process(*batch);
     }
+    batch->compact();
     sink_->send(std::move(batch));
   }
 

@@ -80,6 +80,11 @@ struct Batch {
   [[nodiscard]] std::string_view field(Slice s) const { return view(fields, s); }
   // Appends to `fields` and returns the slice.
   Slice add_field(std::string_view text);
+  // Before the sink: when records were rewritten, moves every payload into one exactly sized
+  // `output` and frees `input`, so a batch in flight holds its payloads once instead of the
+  // original lines plus their rewrites (every line is rewritten when user_id is hashed). The
+  // records' `raw` slices are cleared: no stage after the workers reads them.
+  void compact();
   // Makes the record's payload the bytes appended to `output` since `start`.
   void set_output_payload(Record& r, std::size_t start) {
     r.payload = {static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(output.size() - start)};
