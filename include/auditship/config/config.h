@@ -26,7 +26,7 @@ struct SourceConfig {
 };
 
 struct PipelineConfig {
-  Bytes max_in_flight_bytes = 8u << 20;  // measured: more buys no throughput (BENCHMARKS.md)
+  Bytes max_in_flight_bytes = 4u << 20;  // measured: with linger.ms 5, more buys no throughput, only RSS (BENCHMARKS.md)
   Bytes read_chunk_bytes = 256u << 10;
   Duration checkpoint_interval{1000};
   Duration rescan_interval{1000};
