@@ -38,14 +38,20 @@ TEST(GenerationParserTest, SelectsFieldsAndReportsMissingCost) {
   EXPECT_FALSE(parser.parse(R"({"error":{"code":404}})"));
 }
 
-TEST(RecordRewriterTest, ReplacesCostAndAppendsObjects) {
-  RecordRewriter rw;
+// A successful lookup as the fetcher reports it.
+LookupResult found(int attempts, double total_cost) {
   LookupResult ok;
   ok.status = LookupStatus::kOk;
-  ok.attempts = 2;
+  ok.attempts = attempts;
   ok.resolved_at_ms = 1'700'000'000'123;
-  ok.total_cost = 0.25;
+  ok.total_cost = total_cost;
   ok.openrouter = R"({"model":"m"})";
+  return ok;
+}
+
+TEST(RecordRewriterTest, ReplacesCostAndAppendsObjects) {
+  RecordRewriter rw;
+  const LookupResult ok = found(2, 0.25);
   std::string out;
   ASSERT_TRUE(rw.rewrite(R"({"a":1, "total_cost" : 0 ,"b":"x"})", ok, {}, out));
   EXPECT_EQ(out,
@@ -78,12 +84,7 @@ TEST(RecordRewriterTest, ReplacesCostAndAppendsObjects) {
 // second member of that name appended, and consumers disagree on which one wins.
 TEST(RecordRewriterTest, ReplacesTheAppsOwnAgentKeysInsteadOfDuplicatingThem) {
   RecordRewriter rw;
-  LookupResult ok;
-  ok.status = LookupStatus::kOk;
-  ok.attempts = 1;
-  ok.resolved_at_ms = 1'700'000'000'123;
-  ok.total_cost = 0.5;
-  ok.openrouter = R"({"model":"m"})";
+  const LookupResult ok = found(1, 0.5);
   std::string out;
   ASSERT_TRUE(rw.rewrite(R"({"enrichment":"app's", "openrouter" : {"x":[1,{"y":2}]}, "total_cost":{"usd":1},"z":0})",
                          ok, {}, out));
