@@ -558,8 +558,15 @@ void DiskBufferSink::replay_loop() {
       continue;
     }
     if (next->sealed || next->bytes != written) continue;  // more arrived meanwhile: read it first
+    if (replay_unacked_ > 0) {
+      // Caught up, but Kafka has not acknowledged what replay sent: it is not keeping up yet,
+      // so new batches keep going to disk (wakes on an acknowledgement or a new frame).
+      cv_.wait_for(lk, std::chrono::milliseconds(100));
+      continue;
+    }
     if (next == segments_.back()) {
-      // Caught up with the writer: new batches may go straight to Kafka again, after these.
+      // Caught up with the writer and Kafka acknowledged all of it: new batches may go
+      // straight to Kafka again, after these.
       spilling_ = false;
       next->read_done = true;
       seal_current();
