@@ -172,7 +172,7 @@ Status DiskBufferSink::open_dir() {
   }
   if (!segments_.empty()) {
     // Already past the checkpoint: they ship before anything read from now on.
-    spilling_ = true;
+    spilling_ = leftovers_only_ = true;
     log::info("disk buffer: replaying segments left by the previous run",
               {{"segments", segments_.size()}, {"bytes", disk_bytes_}});
   }
@@ -358,6 +358,7 @@ Status DiskBufferSink::append_frame(const std::string& frame, std::uint32_t reco
     seal_current();
     return e;
   }
+  leftovers_only_ = false;
   seg.bytes += frame.size();
   seg.records += records;
   disk_bytes_ += frame.size();
@@ -522,6 +523,15 @@ void DiskBufferSink::replay_loop() {
         next = s;
         break;
       }
+    if (leftovers_only_ && !next && writer_fd_ < 0 && replay_unacked_ == 0) {
+      // Leftovers of a previous run replayed and acknowledged, nothing spilled since (once a
+      // frame is written, catching up with its segment ends spilling instead, below).
+      leftovers_only_ = false;
+      spilling_ = false;
+      update_gauges();
+      log::info("disk buffer drained: batches go straight to Kafka again");
+      continue;
+    }
     if (!next || replay_unacked_ >= opts_.replay_bytes) {
       cv_.wait_for(lk, opts_.fsync_always ? std::chrono::milliseconds(1000) : opts_.fsync_interval);
       continue;

@@ -139,6 +139,7 @@ class DiskBufferSink final : public sink::Sink {
   std::condition_variable cv_;
   bool stopping_ = false;
   bool spilling_ = false;
+  bool leftovers_only_ = false;  // spilling only because of a previous run's segments
   std::deque<SegmentPtr> segments_;  // oldest first; the last one may be open for writing
   int writer_fd_ = -1;               // the last segment's, while open
   std::uint64_t next_seq_ = 1;

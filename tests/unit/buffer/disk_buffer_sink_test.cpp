@@ -239,6 +239,20 @@ TEST(DiskBufferSink, ARestartReplaysLeftoverSegmentsFirst) {
   EXPECT_EQ(f.acks.count(), acked + 2) << "replayed records are not acknowledged upstream twice";
 }
 
+TEST(DiskBufferSink, AfterReplayingLeftoversAloneBatchesGoStraightToKafkaAgain) {
+  Fixture f;
+  {
+    f.opts.replay_bytes = 1;
+    auto [sink, kafka] = f.start(false);
+    for (int i = 0; i < 3; ++i) sink->send(batch(i));
+  }
+  f.opts.replay_bytes = 1 << 20;
+  auto [sink, kafka] = f.start(true);
+  ASSERT_TRUE(eventually([&] { return !sink->spilling(); }));
+  EXPECT_EQ(sink->segment_count(), 0u);
+  EXPECT_EQ(kafka->shipped().size(), 4u);
+}
+
 TEST(DiskBufferSink, CorruptAndTornFramesAreQuarantinedAndTheirNeighboursReplayed) {
   Fixture f;
   f.opts.segment_bytes = 1 << 20;
