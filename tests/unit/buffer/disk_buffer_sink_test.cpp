@@ -167,7 +167,8 @@ struct Fixture {
 
 TEST(DiskBufferSink, PassesThroughWhileKafkaKeepsUp) {
   Fixture f;
-  auto [sink, kafka] = f.start(true);
+  Fixture::Running run = f.start(true);
+  DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
   for (int i = 0; i < 5; ++i) sink->send(batch(i));
   EXPECT_EQ(f.acks.count(), 10u);
   EXPECT_FALSE(sink->spilling());
@@ -178,7 +179,9 @@ TEST(DiskBufferSink, PassesThroughWhileKafkaKeepsUp) {
 TEST(DiskBufferSink, SpillsWhileKafkaIsDownThenReplaysInOrderAndDeletesSegments) {
   Fixture f;
   f.opts.replay_bytes = 1;  // replay sends one batch to the dead "Kafka", then waits for it
-  auto [sink, kafka] = f.start(false);
+  Fixture::Running run = f.start(false);
+  DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
+  FakeKafka* kafka = run.kafka;
   const std::uint64_t written = counter("auditship_buffer_frames_written_total");
   sink->send(batch(0));  // passes through and waits in "Kafka"
   EXPECT_EQ(f.acks.count(), 0u);
@@ -204,7 +207,9 @@ TEST(DiskBufferSink, SpillsWhileKafkaIsDownThenReplaysInOrderAndDeletesSegments)
 
 TEST(DiskBufferSink, ASegmentIsDeletedOnlyWhenEveryRecordOfItIsAcknowledged) {
   Fixture f;
-  auto [sink, kafka] = f.start(false);
+  Fixture::Running run = f.start(false);
+  DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
+  FakeKafka* kafka = run.kafka;
   sink->send(batch(0));
   sink->send(batch(1));  // spilled: one frame in one segment
   ASSERT_EQ(sink->segment_count(), 1u);
@@ -222,13 +227,16 @@ TEST(DiskBufferSink, ARestartReplaysLeftoverSegmentsFirst) {
   Fixture f;
   {
     f.opts.replay_bytes = 1;  // keep the first run from sending much to its dead "Kafka"
-    auto [sink, kafka] = f.start(false);
+    Fixture::Running run = f.start(false);
+    DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
     for (int i = 0; i < 10; ++i) sink->send(batch(i));
     ASSERT_EQ(f.acks.count(), 18u);
   }  // destroyed with Kafka down: its held batches are lost, the segments stay
   f.opts.replay_bytes = 1 << 20;
   const std::size_t acked = f.acks.count();
-  auto [sink, kafka] = f.start(true);
+  Fixture::Running run = f.start(true);
+  DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
+  FakeKafka* kafka = run.kafka;
   EXPECT_TRUE(sink->spilling()) << "new batches queue behind the leftovers";
   sink->send(batch(10));
   ASSERT_TRUE(kafka->wait_shipped(20));
@@ -243,11 +251,14 @@ TEST(DiskBufferSink, AfterReplayingLeftoversAloneBatchesGoStraightToKafkaAgain) 
   Fixture f;
   {
     f.opts.replay_bytes = 1;
-    auto [sink, kafka] = f.start(false);
+    Fixture::Running run = f.start(false);
+    DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
     for (int i = 0; i < 3; ++i) sink->send(batch(i));
   }
   f.opts.replay_bytes = 1 << 20;
-  auto [sink, kafka] = f.start(true);
+  Fixture::Running run = f.start(true);
+  DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
+  FakeKafka* kafka = run.kafka;
   ASSERT_TRUE(eventually([&] { return !sink->spilling(); }));
   EXPECT_EQ(sink->segment_count(), 0u);
   EXPECT_EQ(kafka->shipped().size(), 4u);
@@ -258,7 +269,8 @@ TEST(DiskBufferSink, CorruptAndTornFramesAreQuarantinedAndTheirNeighboursReplaye
   f.opts.segment_bytes = 1 << 20;
   {
     f.opts.replay_bytes = 1;
-    auto [sink, kafka] = f.start(false);
+    Fixture::Running run = f.start(false);
+    DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
     for (int i = 0; i < 4; ++i) sink->send(batch(i));  // 0 in "Kafka", 1..3 in one segment
     ASSERT_EQ(sink->segment_count(), 1u);
   }
@@ -274,7 +286,9 @@ TEST(DiskBufferSink, CorruptAndTornFramesAreQuarantinedAndTheirNeighboursReplaye
 
   const std::uint64_t quarantined = counter("auditship_buffer_frames_quarantined_total");
   f.opts.replay_bytes = 1 << 20;
-  auto [sink, kafka] = f.start(true);
+  Fixture::Running run = f.start(true);
+  DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
+  FakeKafka* kafka = run.kafka;
   ASSERT_TRUE(eventually([&] { return sink->segment_count() == 0; }));
   EXPECT_EQ(kafka->shipped(), (std::vector<std::string>{payload(2), payload(3), payload(6), payload(7)}));
   EXPECT_EQ(counter("auditship_buffer_frames_quarantined_total") - quarantined, 2u);
@@ -285,7 +299,9 @@ TEST(DiskBufferSink, AtTheDiskBoundSendBlocksUntilReplayFreesSpace) {
   Fixture f;
   f.opts.max_disk_bytes = 16 << 10;
   f.opts.replay_bytes = 1;
-  auto [sink, kafka] = f.start(false);
+  Fixture::Running run = f.start(false);
+  DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
+  FakeKafka* kafka = run.kafka;
   sink->send(batch(0));
   int i = 1;
   // Fill the bound (each frame ~ 450 bytes).
@@ -313,7 +329,9 @@ TEST(DiskBufferSink, DropOldestDeletesTheOldestSegmentAndCountsItsRecords) {
   f.opts.max_disk_bytes = 16 << 10;
   f.opts.replay_bytes = 1;
   f.opts.drop_oldest = true;
-  auto [sink, kafka] = f.start(false);
+  Fixture::Running run = f.start(false);
+  DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
+  FakeKafka* kafka = run.kafka;
   const std::uint64_t dropped = counter("auditship_buffer_records_dropped_total");
   for (int i = 0; i < 200; ++i) sink->send(batch(i));  // ~90 KB of frames for a 16 KiB bound
   EXPECT_LE(sink->disk_bytes(), f.opts.max_disk_bytes);
