@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "auditship/buffer/segment.h"
+#include "auditship/common/hash.h"
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
 
@@ -18,6 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+// How often replay progress is persisted: a kill -9 re-sends at most this much replay (plus
+// what is in flight); a 16-byte file renamed at most 50 times a second.
+constexpr auto kProgressPeriod = std::chrono::milliseconds(20);
 
 struct BufferStats {
   metrics::Registry& r = metrics::Registry::global();
@@ -70,7 +74,7 @@ std::string segment_name(std::uint64_t seq) {
 }
 
 // Records in the valid frames of a whole segment file (for drop_oldest's count).
-std::uint64_t count_records(const std::string& path) {
+std::uint64_t count_records(const std::string& path, std::uint64_t from) {
   std::string bytes;
   if (FILE* f = std::fopen(path.c_str(), "rb")) {
     char buf[65536];
@@ -78,13 +82,44 @@ std::uint64_t count_records(const std::string& path) {
     std::fclose(f);
   }
   std::uint64_t records = 0;
-  for (std::size_t pos = kSegmentHeaderBytes; pos < bytes.size();) {
+  for (std::size_t pos = std::max<std::uint64_t>(kSegmentHeaderBytes, from); pos < bytes.size();) {
     FrameScan s = scan_frame(bytes, pos);
     if (s.kind == FrameScan::kNeedMore) break;
     if (s.kind == FrameScan::kFrame) records += s.records;
     pos = s.end;
   }
   return records;
+}
+
+// `<segment>.acked`: the acknowledged prefix's end offset and its FNV-1a, little-endian. Lost
+// or stale, it only costs duplicates (replay starts earlier), so it is renamed into place
+// without an fsync.
+std::string progress_path(const std::string& segment) { return segment + ".acked"; }
+
+void write_progress(const std::string& segment, std::uint64_t offset) {
+  std::string text;
+  for (std::uint64_t v : {offset, fnv1a64(std::to_string(offset))})
+    for (int i = 0; i < 8; ++i) text.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  const std::string tmp = progress_path(segment) + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  const bool ok = write_all(fd, text);
+  ::close(fd);
+  if (ok) ::rename(tmp.c_str(), progress_path(segment).c_str());
+}
+
+std::uint64_t read_progress(const std::string& segment) {
+  std::string text;
+  if (FILE* f = std::fopen(progress_path(segment).c_str(), "rb")) {
+    char buf[16];
+    text.assign(buf, std::fread(buf, 1, sizeof buf, f));
+    std::fclose(f);
+  }
+  if (text.size() != 16) return 0;
+  std::uint64_t v[2] = {0, 0};
+  for (int k = 0; k < 2; ++k)
+    for (int i = 0; i < 8; ++i) v[k] |= static_cast<std::uint64_t>(static_cast<unsigned char>(text[8 * k + i])) << (8 * i);
+  return v[1] == fnv1a64(std::to_string(v[0])) ? v[0] : 0;
 }
 
 }  // namespace
@@ -100,6 +135,12 @@ struct DiskBufferSink::Segment {
   bool read_done = false;  // replay consumed it to the end
   bool dropped = false;    // deleted by drop_oldest
   bool deleted = false;
+  // Replay progress, so a restart does not re-send what Kafka already acknowledged: frames
+  // handed to the inner sink and not fully acknowledged (begin -> end offset), how far replay
+  // has read, and the end of the acknowledged prefix (persisted in `<path>.acked`).
+  std::map<std::uint64_t, std::uint64_t> unacked_frames;
+  std::uint64_t sent_to = 0, acked_to = 0, persisted_to = 0;
+  std::uint64_t resume_at = 0;  // a leftover's persisted acked_to
 };
 
 struct DiskBufferSink::Cursor {
@@ -107,6 +148,7 @@ struct DiskBufferSink::Cursor {
   int fd = -1;
   std::string bytes;  // the segment's bytes read so far
   std::size_t pos = 0;
+  std::size_t frame_begin = 0;  // of the batch read_next() returned last
   bool header_checked = false;
   void close() {
     if (fd >= 0) ::close(fd);
@@ -154,8 +196,13 @@ Status DiskBufferSink::open_dir() {
   for (const auto& entry : fs::directory_iterator(opts_.dir, ec)) {
     const std::string name = entry.path().filename().string();
     unsigned long long seq = 0;
-    if (entry.is_regular_file() && std::sscanf(name.c_str(), "segment-%llu.zst", &seq) == 1)
+    if (!entry.is_regular_file() || std::sscanf(name.c_str(), "segment-%llu.zst", &seq) != 1) continue;
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".zst") == 0) {
       found.emplace_back(seq, entry.path().string());
+    } else if (name.ends_with(".tmp") || !fs::exists(entry.path().parent_path() / segment_name(seq))) {
+      fs::remove(entry.path(), ec);  // a half-written marker, or one of a segment already deleted
+      ec.clear();
+    }
   }
   if (ec) return Error{"buffer: cannot list " + opts_.dir + ": " + ec.message()};
   std::sort(found.begin(), found.end());
@@ -166,6 +213,8 @@ Status DiskBufferSink::open_dir() {
     s->bytes = fs::file_size(path, ec);
     if (ec) return Error{"buffer: cannot stat " + path + ": " + ec.message()};
     s->leftover = s->sealed = true;
+    if (const std::uint64_t at = read_progress(path); at >= kSegmentHeaderBytes && at <= s->bytes)
+      s->resume_at = s->sent_to = s->acked_to = s->persisted_to = at;
     disk_bytes_ += s->bytes;
     segments_.push_back(std::move(s));
     next_seq_ = seq + 1;
@@ -196,8 +245,18 @@ DiskBufferSink::~DiskBufferSink() {
   // from their files at restart, replayed ones stay in their segments.
   inner_.reset();
   std::lock_guard lock(mu_);
+  persist_progress();
   // interval policy: written but not fsynced are not acknowledged (re-read at restart).
   if (writer_fd_ >= 0) ::close(writer_fd_);
+}
+
+void DiskBufferSink::persist_progress() {
+  last_progress_ = Clock::now();
+  for (const SegmentPtr& s : segments_) {
+    if (s->deleted || s->acked_to <= s->persisted_to) continue;
+    write_progress(s->path, s->acked_to);
+    s->persisted_to = s->acked_to;
+  }
 }
 
 void DiskBufferSink::update_gauges() {
@@ -291,7 +350,7 @@ bool DiskBufferSink::drop_oldest_segment() {
     if (segments_.empty()) return true;  // it was fully replayed and acknowledged: deleted
   }
   SegmentPtr s = segments_.front();
-  const std::uint64_t total = s->leftover ? count_records(s->path) : s->records;
+  const std::uint64_t total = s->leftover ? count_records(s->path, s->resume_at) : s->records;
   const std::uint64_t lost = total > s->sent ? total - s->sent : 0;
   stats().dropped.inc(lost);
   log::warn("disk buffer full: dropped the oldest segment (when_full: drop_oldest)",
@@ -300,6 +359,7 @@ bool DiskBufferSink::drop_oldest_segment() {
   s->read_done = true;
   s->deleted = true;
   ::unlink(s->path.c_str());
+  ::unlink(progress_path(s->path).c_str());
   disk_bytes_ -= s->bytes;
   segments_.pop_front();
   update_gauges();
@@ -393,6 +453,7 @@ void DiskBufferSink::maybe_delete(const SegmentPtr& s) {
   if (s->deleted || !s->sealed || !s->read_done || s->acked < s->sent) return;
   s->deleted = true;
   ::unlink(s->path.c_str());
+  ::unlink(progress_path(s->path).c_str());
   disk_bytes_ -= s->bytes;
   segments_.erase(std::remove(segments_.begin(), segments_.end(), s), segments_.end());
   update_gauges();
@@ -427,7 +488,11 @@ void DiskBufferSink::on_inner_delivered(const Batch& batch, std::size_t index) {
   ++s->acked;
   if (--it->second.remaining == 0) {
     replay_unacked_ -= it->second.bytes;
+    s->unacked_frames.erase(it->second.frame_begin);
+    s->acked_to = s->unacked_frames.empty() ? s->sent_to : s->unacked_frames.begin()->first;
     replayed_.erase(it);
+    // Here too, not only in the replay loop, which may be waiting for these very acks.
+    if (Clock::now() - last_progress_ >= kProgressPeriod) persist_progress();
     cv_.notify_all();
   }
   maybe_delete(s);
@@ -481,7 +546,8 @@ BatchPtr DiskBufferSink::read_next(Cursor& cur, std::uint64_t written, bool seal
       cur.pos = cur.bytes.size();
       return nullptr;
     }
-    cur.pos = kSegmentHeaderBytes;
+    // A leftover resumes after the frames Kafka acknowledged before the restart.
+    cur.pos = std::max<std::size_t>(kSegmentHeaderBytes, std::min<std::size_t>(cur.segment->resume_at, cur.bytes.size()));
   }
   while (true) {
     FrameScan s = scan_frame(cur.bytes, cur.pos);
@@ -503,6 +569,7 @@ BatchPtr DiskBufferSink::read_next(Cursor& cur, std::uint64_t written, bool seal
       cur.pos = s.end;
       continue;
     }
+    cur.frame_begin = s.begin;
     cur.pos = s.end;
     return std::move(batch.value());
   }
@@ -545,16 +612,23 @@ void DiskBufferSink::replay_loop() {
     lk.unlock();
     BatchPtr batch = read_next(cur, written, sealed);
     lk.lock();
+    const bool send = batch && !next->dropped && !batch->records.empty();
+    if (batch && !next->dropped) {
+      stats().frames_replayed.inc();
+      stats().records_replayed.inc(batch->records.size());
+    }
+    // Progress first counts the frame being sent as unacknowledged, so the marker never passes it.
+    next->sent_to = cur.pos;
+    if (send) next->unacked_frames[cur.frame_begin] = cur.pos;
+    next->acked_to = next->unacked_frames.empty() ? next->sent_to : next->unacked_frames.begin()->first;
+    if (Clock::now() - last_progress_ >= kProgressPeriod) persist_progress();
     if (batch) {
-      if (next->dropped) continue;  // drop_oldest deleted it while we read
+      if (!send) continue;  // no records, or drop_oldest deleted the segment while we read
       const std::uint64_t bytes = batch_bytes(*batch);
       const std::size_t n = batch->records.size();
-      stats().frames_replayed.inc();
-      stats().records_replayed.inc(n);
-      if (n == 0) continue;
       next->sent += n;
       replay_unacked_ += bytes;
-      replayed_[batch.get()] = {next, bytes, n};
+      replayed_[batch.get()] = {next, bytes, n, cur.frame_begin};
       lk.unlock();
       inner_->send(std::move(batch));
       lk.lock();

@@ -132,6 +132,13 @@ bool eventually(Pred pred, milliseconds timeout = milliseconds(10000)) {
   return true;
 }
 
+std::size_t segment_files_in(const std::string& dir) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".zst") ++n;
+  return n;
+}
+
 std::size_t files_in(const std::string& dir) {
   std::size_t n = 0;
   for (const auto& e : fs::directory_iterator(dir))
@@ -218,7 +225,7 @@ TEST(DiskBufferSink, ASegmentIsDeletedOnlyWhenEveryRecordOfItIsAcknowledged) {
   kafka->ack_last();
   ASSERT_TRUE(kafka->ack_all_but_last());  // batch 1's first record
   std::this_thread::sleep_for(milliseconds(50));
-  EXPECT_EQ(files_in(f.opts.dir), 1u) << "one record of the segment is still unacknowledged";
+  EXPECT_EQ(segment_files_in(f.opts.dir), 1u) << "one record of the segment is still unacknowledged";
   kafka->ack_last();
   EXPECT_TRUE(eventually([&] { return files_in(f.opts.dir) == 0; }));
 }
@@ -245,6 +252,26 @@ TEST(DiskBufferSink, ARestartReplaysLeftoverSegmentsFirst) {
   EXPECT_EQ(shipped[18], payload(20)) << "after the leftovers";
   ASSERT_TRUE(eventually([&] { return sink->segment_count() == 0; }));
   EXPECT_EQ(f.acks.count(), acked + 2) << "replayed records are not acknowledged upstream twice";
+}
+
+TEST(DiskBufferSink, ARestartResumesReplayAfterWhatKafkaAcknowledged) {
+  Fixture f;
+  f.opts.segment_bytes = 1 << 20;
+  {
+    Fixture::Running run = f.start(false);
+    for (int i = 0; i < 6; ++i) run.sink->send(batch(i));  // 0 in "Kafka", 1..5 in one segment
+    ASSERT_TRUE(run.kafka->wait_shipped(12)) << "replay sent 1..5 to the dead Kafka";
+    for (int acked = 0; acked < 3; ++acked) {  // batch 0, then frames 1 and 2, wholly
+      ASSERT_TRUE(run.kafka->ack_all_but_last());
+      run.kafka->ack_last();
+    }
+  }  // shut down with frames 3..5 unacknowledged: the progress marker says "after frame 2"
+  Fixture::Running run = f.start(true);
+  ASSERT_TRUE(eventually([&] { return run.sink->segment_count() == 0; }));
+  std::vector<std::string> expect;
+  for (int n = 6; n < 12; ++n) expect.push_back(payload(n));
+  EXPECT_EQ(run.kafka->shipped(), expect) << "frames 1 and 2 are not sent again";
+  EXPECT_EQ(files_in(f.opts.dir), 0u) << "segment and marker deleted";
 }
 
 TEST(DiskBufferSink, AfterReplayingLeftoversAloneBatchesGoStraightToKafkaAgain) {
@@ -276,7 +303,7 @@ TEST(DiskBufferSink, CorruptAndTornFramesAreQuarantinedAndTheirNeighboursReplaye
   }
   std::string seg_path;
   for (const auto& e : fs::directory_iterator(f.opts.dir))
-    if (e.is_regular_file()) seg_path = e.path().string();
+    if (e.is_regular_file() && e.path().extension() == ".zst") seg_path = e.path().string();
   std::string bytes = testing::read_file(seg_path);
   // Flip a bit in the middle frame's compressed bytes, and add half a frame (crash mid-write).
   std::size_t second = kSegmentHeaderBytes + scan_frame(bytes, kSegmentHeaderBytes).end - kSegmentHeaderBytes;
