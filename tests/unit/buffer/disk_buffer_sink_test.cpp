@@ -241,11 +241,13 @@ TEST(DiskBufferSink, ARestartReplaysLeftoverSegmentsFirst) {
   }  // destroyed with Kafka down: its held batches are lost, the segments stay
   f.opts.replay_bytes = 1 << 20;
   const std::size_t acked = f.acks.count();
-  Fixture::Running run = f.start(true);
+  // Kafka still down at first, so the leftovers cannot drain before the check.
+  Fixture::Running run = f.start(false);
   DiskBufferSinkPtr& sink = run.sink;  // not a structured binding: clang 14 cannot capture those
   FakeKafka* kafka = run.kafka;
   EXPECT_TRUE(sink->spilling()) << "new batches queue behind the leftovers";
   sink->send(batch(10));
+  kafka->up();
   ASSERT_TRUE(kafka->wait_shipped(20));
   const auto shipped = kafka->shipped();
   for (int n = 2; n < 20; ++n) EXPECT_EQ(shipped[n - 2], payload(n)) << n;
@@ -349,6 +351,45 @@ TEST(DiskBufferSink, AtTheDiskBoundSendBlocksUntilReplayFreesSpace) {
   ASSERT_TRUE(eventually([&] { return sink->segment_count() == 0; }));
   EXPECT_EQ(kafka->shipped().size(), static_cast<std::size_t>(2 * (i + 3)));
   EXPECT_EQ(counter("auditship_buffer_records_dropped_total"), dropped) << "block never drops";
+}
+
+TEST(DiskBufferSink, StillFullAfterSpillAfterTheBatchWaitsInKafkaUnderTheMemoryBound) {
+  Fixture f;
+  f.opts.max_disk_bytes = 16 << 10;
+  f.opts.replay_bytes = 1;
+  f.opts.spill_after = milliseconds(100);
+  Fixture::Running run = f.start(false);
+  run.sink->send(batch(0));
+  int i = 1;
+  while (run.sink->disk_bytes() + 600 < f.opts.max_disk_bytes) run.sink->send(batch(i++));
+  const std::uint64_t kept = counter("auditship_buffer_batches_kept_in_memory_total");
+  const std::size_t acked = f.acks.count();
+  run.sink->send(batch(500));  // returns after spill_after: a shutdown is never stuck here
+  EXPECT_EQ(counter("auditship_buffer_batches_kept_in_memory_total") - kept, 1u);
+  EXPECT_EQ(f.acks.count(), acked) << "in Kafka's queue, it is acknowledged only by Kafka";
+  EXPECT_EQ(run.kafka->shipped().back(), payload(1001));
+  run.kafka->up();
+  ASSERT_TRUE(eventually([&] { return run.sink->segment_count() == 0; }));
+  EXPECT_EQ(f.acks.count(), acked + 4) << "batch 0 and the one kept in memory, from Kafka";
+}
+
+TEST(DiskBufferSink, WithFsyncIntervalSpilledRecordsAreAcknowledgedAfterTheNextFsync) {
+  Fixture f;
+  f.opts.fsync_always = false;
+  f.opts.fsync_interval = milliseconds(300);
+  Fixture::Running run = f.start(false);
+  run.sink->send(batch(0));
+  run.sink->send(batch(1));
+  run.sink->send(batch(2));
+  // The first fsync may come early (the interval counts from start); then none for 300 ms.
+  ASSERT_TRUE(eventually([&] { return f.acks.count() == 4; }, milliseconds(5000)));
+  run.sink->send(batch(3));
+  EXPECT_EQ(f.acks.count(), 4u) << "written, not yet fsynced: not acknowledged";
+  ASSERT_TRUE(eventually([&] { return f.acks.count() == 6; }, milliseconds(5000)));
+  // flush() fsyncs at once.
+  run.sink->send(batch(4));
+  run.sink->flush(milliseconds(1));
+  EXPECT_EQ(f.acks.count(), 8u);
 }
 
 TEST(DiskBufferSink, DropOldestDeletesTheOldestSegmentAndCountsItsRecords) {
