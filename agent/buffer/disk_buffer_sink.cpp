@@ -670,7 +670,7 @@ bool DiskBufferSink::flush(std::chrono::milliseconds timeout) {
     deliver_ready(lk);
   }
   while (true) {
-    if (failure_ || inner_->failure()) return false;
+    if (inner_->failure()) return false;
     if (segments_.empty() && pass_bytes_.load() == 0) break;
     if (Clock::now() >= deadline) return false;
     cv_.wait_for(lk, std::chrono::milliseconds(20));
@@ -681,10 +681,7 @@ bool DiskBufferSink::flush(std::chrono::milliseconds timeout) {
 }
 
 std::optional<std::string> DiskBufferSink::failure() const {
-  {
-    std::lock_guard lock(mu_);
-    if (failure_) return failure_;
-  }
+  // Disk trouble is not fatal (the batch waits in memory, counted); only Kafka's failure is.
   return inner_ ? inner_->failure() : std::nullopt;
 }
 

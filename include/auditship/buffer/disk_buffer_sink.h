@@ -152,7 +152,6 @@ class DiskBufferSink final : public sink::Sink {
   std::vector<BatchPtr> pending_, ready_;  // interval policy: written, not yet fsynced / fsynced
   std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
-  std::optional<std::string> failure_;
   std::thread replayer_;
 };
 
