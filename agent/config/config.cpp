@@ -135,6 +135,9 @@ void Config::validate(Checker& check) const {
     if (kafka.properties.count(owned)) k.fail("properties." + std::string(owned), "set kafka.brokers instead");
   for (const char* owned : {"dr_msg_cb", "dr_cb", "opaque"})
     if (kafka.properties.count(owned)) k.fail("properties." + std::string(owned), "is set by the agent");
+  Checker bu = check.sub("buffer");
+  buffer.validate(bu);
+  if (buffer.enabled() && kafka.brokers.empty()) bu.fail("max_disk_bytes", "buffers Kafka: needs kafka.brokers");
   Checker sq = check.sub("sqlite");
   sqlite.validate(sq);
   Checker r = check.sub("redact");

@@ -1,5 +1,6 @@
 #include "auditship/sink/sink_factory.h"
 
+#include "auditship/buffer/disk_buffer_sink.h"
 #include "auditship/common/log.h"
 #include "auditship/sink/fan_out_sink.h"
 #include "auditship/sink/sqlite_sink.h"
@@ -28,11 +29,23 @@ Result<Sinks> make_sinks(const config::Config& config, const std::string& host, 
       log::info("embedded Kafka broker started (librdkafka mock cluster: demo and tests only)",
                 {{"bootstrap", out.bootstrap}});
     }
+    // buffer.max_disk_bytes: the disk buffer sits between the pipeline and Kafka only (the
+    // outages it rides out are Kafka's), hearing Kafka's acknowledgements first.
+    buffer::DiskBufferSinkPtr disk;
+    if (config.buffer.enabled()) {
+      auto made = buffer::DiskBufferSink::make(
+          buffer::DiskBufferOptions::from(config.buffer, config.state_dir,
+                                          config.pipeline.max_in_flight_bytes / sink_count(config)),
+          child_listener);
+      if (!made) return Error{made.error()};
+      disk = std::move(made.value());
+    }
     auto kafka = KafkaSink::make(config.kafka, out.bootstrap, config.pipeline.max_in_flight_bytes, host,
-                                 child_listener);
+                                 disk ? disk->inner_listener() : child_listener);
     if (!kafka) return Error{kafka.error()};
     out.kafka = kafka->get();
-    children.push_back(std::move(kafka.value()));
+    if (disk) disk->start(std::move(kafka.value()));
+    children.push_back(disk ? SinkPtr(std::move(disk)) : SinkPtr(std::move(kafka.value())));
   }
   if (config.sqlite.enabled()) {
     auto sqlite = SqliteSink::make(config.sqlite, child_listener);

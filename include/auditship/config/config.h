@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "auditship/buffer/buffer_config.h"
 #include "auditship/common/result.h"
 #include "auditship/config/checker.h"
 #include "auditship/config/schema.h"
@@ -91,6 +92,7 @@ struct Config {
   Bytes max_line_bytes = 1u << 20;
   PipelineConfig pipeline;
   KafkaConfig kafka;
+  buffer::BufferConfig buffer;
   sink::SqliteConfig sqlite;
   // The agent pseudonymises user_id rather than scanning it: per-user cost needs one stable
   // value per user (an email-shaped id would otherwise become `[EMAIL]` for everyone).
@@ -114,6 +116,7 @@ struct Config {
     v.field("max_line_bytes", max_line_bytes, "Longer lines are dead-lettered with a preview");
     v.section("pipeline", pipeline, "Batching, memory bound and timings");
     v.section("kafka", kafka, "Kafka sink (optional when sqlite.path is set)");
+    v.section("buffer", buffer, "Disk buffer (zstd segments under state_dir/buffer) for Kafka outages");
     v.section("sqlite", sqlite, "SQLite sink: the seed's audit_log table, instead of or beside Kafka");
     v.section("redact", redact, "PII and secret redaction");
     v.section("enrich", enrich, "Exact cost from OpenRouter's generation endpoint");

@@ -1,5 +1,6 @@
 #pragma once
-// Builds the sinks the config asks for: Kafka (kafka.brokers set), SQLite (sqlite.path set),
+// Builds the sinks the config asks for: Kafka (kafka.brokers set; behind a DiskBufferSink when
+// buffer.max_disk_bytes > 0), SQLite (sqlite.path set),
 // or both behind a FanOutSink. Keeps the pipeline ignorant of which sinks exist.
 #include <cstdint>
 #include <string>
