@@ -192,6 +192,7 @@ struct Redactor::State {
   bool line_ends_complete = false;
   std::vector<Span> spans;
   std::vector<Window> windows;
+  LineIndex index;  // of the line being rewritten
   bool windows_valid = false;  // windows index the text the exact scan will see
   std::string decoded, key, pass[2], copy;
   std::vector<std::uint32_t> raw_at;
@@ -286,9 +287,8 @@ class Walker {
   bool scan_string(bool& has_escape, bool& has_u) {
     has_escape = has_u = false;
     ++i_;
-    const std::string_view all(b_, n_);
     for (;;) {
-      i_ = find_string_stop(all, i_);
+      i_ = st_.index.next_stop(i_);
       if (i_ >= n_) return false;
       char c = b_[i_];
       if (c == '"') {
@@ -347,8 +347,8 @@ class Walker {
   }
 
   // The exact groups (engine.h) that could match in the raw string contents `raw`; 0 if none.
-  // `line_at` is the offset of `raw` in the line when the line-level prefilter ends apply to
-  // it (first pass), else npos.
+  // `line_at` is the offset of `raw` in the line on the first pass (the line-level prefilter
+  // ends and the line index apply to it), else npos.
   std::uint32_t groups_to_scan(std::string_view raw, bool esc, bool u_esc, std::size_t line_at) {
     if (sh_.reference) return kAllGroups;
     const Engine& engine = st_.scanner.engine();
@@ -364,7 +364,12 @@ class Walker {
       }
       // Windows are offsets in `text`: usable when the exact scan sees the same bytes.
       st_.windows_valid = !esc || u_esc;
-      groups = triggers_fired(text, t, st_.windows_valid ? &st_.windows : nullptr);
+      std::vector<Window>* windows = st_.windows_valid ? &st_.windows : nullptr;
+      // On the first pass a string without \u escapes is a span of the line, which the
+      // line index has already looked at.
+      groups = line_at != std::string_view::npos && !u_esc
+                   ? st_.index.triggers_fired(line_at, line_at + raw.size(), t, windows)
+                   : triggers_fired(text, t, windows);
     }
     if (!engine.has_prefilter()) return groups;
     bool flagged;
@@ -605,6 +610,7 @@ Redactor::Outcome Redactor::rewrite(std::string_view json, std::string& out) {
                           st.scanner.match_ends(json, st.line_ends, kMaxLineEnds);
   st.line_hits.clear();
   st.line_hashed = st.line_dropped = 0;
+  st.index.build(json);
   std::size_t start = out.size();
   Walker w(*shared_, st, json, out);
   if (!w.run()) {

@@ -1,5 +1,6 @@
 #include "auditship/redact/trigger.h"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -210,19 +211,186 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
   return fired;
 }
 
-std::size_t find_string_stop(std::string_view text, std::size_t from) {
-  const std::size_t n = text.size();
-  std::size_t i = from;
-  for (; i + kChunk <= n; i += kChunk) {
-    const U8x16 c = load(text.data() + i);
-    std::uint32_t stop = mask_of((c == splat('"')) | (c == splat('\\')) | (c < splat(0x20)));
-    if (stop) return i + static_cast<std::size_t>(__builtin_ctz(stop));
+namespace {
+
+// Bit p of the result is bit p + k of the bitmap `m` (k in 1..63); zeros past the end.
+std::uint64_t ahead(const std::vector<std::uint64_t>& m, std::size_t w, unsigned k) {
+  const std::uint64_t next = w + 1 < m.size() ? m[w + 1] : 0;
+  return m[w] >> k | next << (64 - k);
+}
+
+// Bit p of the result is bit p - k of `m` (k in 1..63); zeros before the start.
+std::uint64_t behind(const std::vector<std::uint64_t>& m, std::size_t w, unsigned k) {
+  const std::uint64_t prev = w ? m[w - 1] : 0;
+  return m[w] << k | prev >> (64 - k);
+}
+
+// The first digit of the digit cluster (see cluster_fires) that holds the digit at `q`:
+// runs are joined to the previous one by one or two separators, exactly the rule by which
+// cluster_fires extends a cluster forwards, so walking it backwards finds the same start.
+std::size_t cluster_start(std::string_view t, std::size_t q) {
+  for (;;) {
+    while (q > 0 && is_digit(t[q - 1])) --q;
+    if (q >= 2 && is_cluster_separator(t[q - 1]) && is_digit(t[q - 2])) {
+      q -= 2;
+    } else if (q >= 3 && is_cluster_separator(t[q - 1]) && is_cluster_separator(t[q - 2]) && is_digit(t[q - 3])) {
+      q -= 3;
+    } else {
+      return q;
+    }
   }
-  for (; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '"' || c == '\\' || c < 0x20) return i;
+}
+
+// The literal triggers of `mask` that start at t[q] (the scalar form of literal_fires).
+std::uint32_t literal_at(std::string_view t, std::size_t q, std::uint32_t mask) {
+  auto is = [&](std::size_t k, char c) { return q + k < t.size() && t[q + k] == c; };
+  auto is_any_case = [&](std::size_t k, char c) { return q + k < t.size() && (t[q + k] | 0x20) == c; };
+  std::uint32_t fired = 0;
+  if (is(0, '@')) fired |= kTriggerAt;
+  if (is(0, 's') && is(1, 'k') && is(2, '-')) fired |= kTriggerSkDash;
+  if (is(0, 'A') && (is(1, 'K') || is(1, 'S')) && is(2, 'I') && is(3, 'A')) fired |= kTriggerAws;
+  if (is(0, 'e') && is(1, 'y') && is(2, 'J')) fired |= kTriggerJwt;
+  if (is_any_case(0, 'b') && is_any_case(1, 'e') && is_any_case(2, 'a') && is_any_case(3, 'r')) fired |= kTriggerBear;
+  return fired & mask;
+}
+
+// The end of the key window that starts with the "sk-" at t[at].
+std::size_t key_end(std::string_view t, std::size_t at) {
+  std::size_t end = at + 3;
+  while (end < t.size() && is_key_char(t[end])) ++end;
+  return end;
+}
+
+}  // namespace
+
+// Hits: a superset of the places the per-string triggers_fired acts on. Literal starts are
+// exact. For digits, every cluster that fires holds at least one of these digits (the rules
+// of cluster_fires, one by one):
+//   NANP: its run of exactly 10 starts with a digit >= 2 that follows no digit, whose 4th is >= 2;
+//   run == 4 after runs 3,2 / 3,3 / 6: that run of exactly 4 follows a separator which
+//     follows a digit, or two separators and a digit (it is joined to an earlier run);
+//   dotted >= 4: some run follows exactly one '.' after a digit;
+//   >= 13 digits: the cluster's first digit starts 13 bytes of digits and separators;
+//   '+' and >= 7 digits: its first digit follows a '+';
+//   IBAN (checked at a cluster's first digit): two capitals, then two digits.
+// Each hit is then walked from its cluster's first digit by cluster_fires itself, so the
+// digit triggers fire exactly where the per-string walk fires them. The bytes around a string
+// token are its quotes, which are none of digit, separator, capital, '+' or a literal's
+// byte: every test above reads the same bits at a string's edges as on the string alone.
+void LineIndex::build(std::string_view line) {
+  line_ = line;
+  const std::size_t n = line.size();
+  words_ = n / 64 + 1;  // bit n exists: next_stop() always finds a stop (a zero byte)
+  padded_.assign(line);
+  padded_.resize(words_ * 64 + kChunk, '\0');  // literal tests read 3 bytes past a chunk
+  for (auto* m : {&stops_, &hits_, &digit_, &sep_, &cls_, &upper_, &high_, &dot_, &plus_, &lit_, &run4_, &cls2_, &cls4_})
+    m->resize(words_);
+  const U8x16 lower = splat(0x20);
+  for (std::size_t w = 0; w < words_; ++w) {
+    std::uint64_t digit = 0, sep = 0, upper = 0, high = 0, dot = 0, plus = 0, stop = 0, lit = 0;
+    for (unsigned k = 0; k < 64; k += kChunk) {
+      const char* p = padded_.data() + w * 64 + k;
+      const U8x16 c0 = load(p), c1 = load(p + 1), c2 = load(p + 2), c3 = load(p + 3);
+      const I8x16 is_dot = c0 == splat('.');
+      digit |= std::uint64_t{mask_of(static_cast<I8x16>(c0 - splat('0') < splat(10)))} << k;
+      high |= std::uint64_t{mask_of(static_cast<I8x16>(c0 - splat('2') < splat(8)))} << k;
+      upper |= std::uint64_t{mask_of(static_cast<I8x16>(c0 - splat('A') < splat(26)))} << k;
+      sep |= std::uint64_t{mask_of((c0 == splat(' ')) | (c0 == splat('-')) | is_dot | (c0 == splat('(')) |
+                                   (c0 == splat(')')))}
+             << k;
+      dot |= std::uint64_t{mask_of(is_dot)} << k;
+      plus |= std::uint64_t{mask_of(c0 == splat('+'))} << k;
+      stop |= std::uint64_t{mask_of((c0 == splat('"')) | (c0 == splat('\\')) | (c0 < splat(0x20)))} << k;
+      const I8x16 literals =
+          (c0 == splat('@')) | ((c0 == splat('s')) & (c1 == splat('k')) & (c2 == splat('-'))) |
+          ((c0 == splat('A')) & ((c1 == splat('K')) | (c1 == splat('S'))) & (c2 == splat('I')) & (c3 == splat('A'))) |
+          ((c0 == splat('e')) & (c1 == splat('y')) & (c2 == splat('J'))) |
+          (((c0 | lower) == splat('b')) & ((c1 | lower) == splat('e')) & ((c2 | lower) == splat('a')) &
+           ((c3 | lower) == splat('r')));
+      lit |= std::uint64_t{mask_of(literals)} << k;
+    }
+    digit_[w] = digit, sep_[w] = sep, cls_[w] = digit | sep, upper_[w] = upper, high_[w] = high;
+    dot_[w] = dot, plus_[w] = plus, stops_[w] = stop, lit_[w] = lit;
   }
-  return n;
+  // Bit p of run4_: 4 digits from p; of cls4_: 4 digits or separators from p.
+  for (std::size_t w = 0; w < words_; ++w) {
+    run4_[w] = digit_[w] & ahead(digit_, w, 1) & ahead(digit_, w, 2) & ahead(digit_, w, 3);
+    cls2_[w] = cls_[w] & ahead(cls_, w, 1);
+  }
+  for (std::size_t w = 0; w < words_; ++w) cls4_[w] = cls2_[w] & ahead(cls2_, w, 2);
+  for (std::size_t w = 0; w < words_; ++w) {
+    const std::uint64_t d = digit_[w];
+    const std::uint64_t run_start = d & ~behind(digit_, w, 1);
+    const std::uint64_t run10 = run4_[w] & ahead(run4_, w, 4) & ahead(digit_, w, 8) & ahead(digit_, w, 9) &
+                                ~ahead(digit_, w, 10);
+    const std::uint64_t nanp = run_start & run10 & high_[w] & ahead(high_, w, 3);
+    const std::uint64_t joined_four =
+        run_start & run4_[w] & ~ahead(digit_, w, 4) & behind(sep_, w, 1) &
+        (behind(digit_, w, 2) | (behind(sep_, w, 2) & behind(digit_, w, 3)));
+    const std::uint64_t after_dot = d & behind(dot_, w, 1) & behind(digit_, w, 2);
+    const std::uint64_t long_cluster = d & cls4_[w] & ahead(cls4_, w, 4) & ahead(cls4_, w, 8) & ahead(cls_, w, 12);
+    const std::uint64_t after_plus = d & behind(plus_, w, 1);
+    const std::uint64_t iban = d & ahead(digit_, w, 1) & behind(upper_, w, 1) & behind(upper_, w, 2);
+    hits_[w] = lit_[w] | nanp | joined_four | after_dot | long_cluster | after_plus | iban;
+  }
+}
+
+std::size_t LineIndex::next_stop(std::size_t from) const {
+  std::size_t w = from / 64;
+  if (w >= words_) return line_.size();
+  std::uint64_t bits = stops_[w] & (~std::uint64_t{0} << (from % 64));
+  while (!bits) bits = stops_[++w];  // the zero byte at line_.size() is a stop
+  return std::min(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)), line_.size());
+}
+
+// The per-string walk visits every cluster from its first digit and every literal start, in
+// order; here only clusters holding a hit are walked (from the same first digit, with the
+// same cluster_fires) and literal starts are exactly the literal hits, so the fired bits and
+// the windows, in the same order, are the same.
+std::uint32_t LineIndex::triggers_fired(std::size_t begin, std::size_t end, std::uint32_t mask,
+                                        std::vector<Window>* windows) const {
+  if (windows) windows->clear();
+  std::uint32_t fired = 0;
+  if (begin >= end) return fired;
+  const std::string_view t = line_.substr(begin, end - begin);
+  std::size_t key_covered = 0, cluster_end = 0;  // offsets in t
+  const std::size_t last = (end - 1) / 64;
+  for (std::size_t w = begin / 64; w <= last && mask; ++w) {
+    std::uint64_t bits = hits_[w];
+    if (w == begin / 64) bits &= ~std::uint64_t{0} << (begin % 64);
+    if (w == last) bits &= ~std::uint64_t{0} >> (63 - (end - 1) % 64);
+    while (bits && mask) {
+      const std::size_t q = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)) - begin;
+      bits &= bits - 1;
+      if (!is_digit(t[q])) {
+        std::uint32_t lit = literal_at(t, q, mask);
+        fired |= lit;
+        if (windows && (lit & kTriggerSkDash)) {
+          if (q >= key_covered) {
+            key_covered = key_end(t, q);
+            windows->push_back({static_cast<std::uint32_t>(q ? q - 1 : 0),
+                                static_cast<std::uint32_t>(key_covered < t.size() ? key_covered + 1 : t.size()),
+                                kTriggerSkDash});
+          }
+          lit &= ~kTriggerSkDash;
+        }
+        mask &= ~lit;
+        continue;
+      }
+      if (!(mask & kDigitTriggers) || q < cluster_end) continue;
+      const std::size_t at = cluster_start(t, q);
+      std::uint32_t hit = cluster_fires(t, at, mask, cluster_end);
+      fired |= hit;
+      if (windows && (hit & kTriggerDigits)) {
+        windows->push_back({static_cast<std::uint32_t>(at >= 2 ? at - 2 : 0),
+                            static_cast<std::uint32_t>(cluster_end < t.size() ? cluster_end + 1 : t.size()),
+                            kTriggerDigits});
+        hit &= ~kTriggerDigits;
+      }
+      mask &= ~hit;
+    }
+  }
+  return fired;
 }
 
 }  // namespace auditship::redact

@@ -14,6 +14,7 @@
 // character comes from exactly one raw byte, so each condition that holds on the decoded text
 // also holds on the raw bytes.
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -50,8 +51,32 @@ constexpr std::uint32_t kWindowedTriggers = kTriggerDigits | kTriggerSkDash;
 [[nodiscard]] std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask,
                                            std::vector<Window>* windows = nullptr);
 
-// The offset of the first '"', '\\' or control character (< 0x20) at or after `from` in
-// `text`, or text.size() (the JSON string scanner's inner loop).
-[[nodiscard]] std::size_t find_string_stop(std::string_view text, std::size_t from);
+// What the JSON walk and the triggers need from one whole line, found in one SIMD pass over
+// it, one bit per byte: where strings stop ('"', '\\', control characters), and the few
+// "hits" where a trigger could fire: literal starts (`@`, `sk-`, ...) and digits whose
+// surroundings have a shape some digit rule needs (trigger.cpp). A string with no hit fires
+// nothing, which is almost every string of an audit line (timestamps, ids, hashes, names):
+// they cost a bit test instead of a per-byte walk. Reused per line; allocates only to grow.
+class LineIndex {
+ public:
+  // Indexes `line`, which must stay valid while the index is used.
+  void build(std::string_view line);
+  // The offset of the first '"', '\\' or control character at or after `from`, or the
+  // line's size.
+  [[nodiscard]] std::size_t next_stop(std::size_t from) const;
+  // Equal to triggers_fired(line.substr(begin, end - begin), mask, windows) (windows relative
+  // to `begin`) when [begin, end) are the raw contents of a string token, i.e. the bytes at
+  // begin - 1 and end are its quotes (proof in trigger.cpp).
+  [[nodiscard]] std::uint32_t triggers_fired(std::size_t begin, std::size_t end, std::uint32_t mask,
+                                             std::vector<Window>* windows) const;
+
+ private:
+  std::string_view line_;
+  std::string padded_;  // the line and zero bytes, so every SIMD load is in bounds
+  std::size_t words_ = 0;
+  // One bit per byte, 64 per word: the results, then per-class scratch for build().
+  std::vector<std::uint64_t> stops_, hits_;
+  std::vector<std::uint64_t> digit_, sep_, cls_, upper_, high_, dot_, plus_, lit_, run4_, cls2_, cls4_;
+};
 
 }  // namespace auditship::redact
