@@ -6,6 +6,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace auditship::redact {
 namespace {
@@ -213,10 +216,10 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
 
 namespace {
 
-// Bit p of the result is bit p + k of the bitmap `m` (k in 1..63); zeros past the end.
+// Bit p of the result is bit p + k of the bitmap `m` (k in 1..63). Bitmaps end with a zero
+// word past the line, so m[w + 1] exists.
 std::uint64_t ahead(const std::vector<std::uint64_t>& m, std::size_t w, unsigned k) {
-  const std::uint64_t next = w + 1 < m.size() ? m[w + 1] : 0;
-  return m[w] >> k | next << (64 - k);
+  return m[w] >> k | m[w + 1] << (64 - k);
 }
 
 // Bit p of the result is bit p - k of `m` (k in 1..63); zeros before the start.
@@ -261,6 +264,77 @@ std::size_t key_end(std::string_view t, std::size_t at) {
   return end;
 }
 
+
+// The byte classes LineIndex::build needs, one bit per byte of a 64-byte block, computed
+// with V's vectors (16 bytes: SSE2/NEON/plain; 32 bytes: AVX2, chosen at run time: the build
+// is -O2 for any x86_64, and the classification is most of build()).
+struct Planes {
+  std::uint64_t *digit, *sep, *upper, *high, *dot, *plus, *stop, *lit;
+};
+
+// One block's classification, written once and expanded per vector width: a template cannot
+// carry the AVX2 target (GCC inlines the AVX2 helpers into the default-target template first).
+// U/I: unsigned/signed byte vectors; LOAD(p): a U from p; BITS(m): one bit per lane of m.
+#define AUDITSHIP_CLASSIFY_BLOCK(U, I, LOAD, BITS, block, out, w)                                           \
+  do {                                                                                                     \
+    std::uint64_t digit = 0, sep = 0, upper = 0, high = 0, dot = 0, plus = 0, stop = 0, lit = 0;           \
+    for (unsigned k = 0; k < 64; k += sizeof(U)) {                                                         \
+      const char* p = (block) + k;                                                                         \
+      const U c0 = LOAD(p), c1 = LOAD(p + 1), c2 = LOAD(p + 2), c3 = LOAD(p + 3);                          \
+      const U lower = U{} + 0x20;                                                                          \
+      const I is_dot = c0 == '.';                                                                          \
+      digit |= std::uint64_t{BITS(static_cast<I>(c0 - '0' < 10))} << k;                                   \
+      high |= std::uint64_t{BITS(static_cast<I>(c0 - '2' < 8))} << k;                                      \
+      upper |= std::uint64_t{BITS(static_cast<I>(c0 - 'A' < 26))} << k;                                    \
+      sep |= std::uint64_t{BITS((c0 == ' ') | (c0 == '-') | is_dot | (c0 == '(') | (c0 == ')'))} << k;     \
+      dot |= std::uint64_t{BITS(is_dot)} << k;                                                             \
+      plus |= std::uint64_t{BITS(c0 == '+')} << k;                                                         \
+      stop |= std::uint64_t{BITS((c0 == '"') | (c0 == '\\') | static_cast<I>(c0 < 0x20))} << k;            \
+      const I literals = (c0 == '@') | ((c0 == 's') & (c1 == 'k') & (c2 == '-')) |                         \
+                         ((c0 == 'A') & ((c1 == 'K') | (c1 == 'S')) & (c2 == 'I') & (c3 == 'A')) |         \
+                         ((c0 == 'e') & (c1 == 'y') & (c2 == 'J')) |                                       \
+                         (((c0 | lower) == 'b') & ((c1 | lower) == 'e') & ((c2 | lower) == 'a') &          \
+                          ((c3 | lower) == 'r'));                                                          \
+      lit |= std::uint64_t{BITS(literals)} << k;                                                           \
+    }                                                                                                      \
+    (out).digit[w] = digit, (out).sep[w] = sep, (out).upper[w] = upper, (out).high[w] = high;              \
+    (out).dot[w] = dot, (out).plus[w] = plus, (out).stop[w] = stop, (out).lit[w] = lit;                    \
+  } while (0)
+
+void classify_portable(const char* data, std::size_t words, const Planes& out) {
+  for (std::size_t w = 0; w < words; ++w) AUDITSHIP_CLASSIFY_BLOCK(U8x16, I8x16, load, bits, data + w * 64, out, w);
+}
+
+#if defined(__x86_64__)
+typedef unsigned char U8x32 __attribute__((vector_size(32)));
+typedef signed char I8x32 __attribute__((vector_size(32)));
+
+__attribute__((target("avx2"))) inline U8x32 load32(const char* p) {
+  U8x32 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+__attribute__((target("avx2"))) inline std::uint32_t bits32(I8x32 m) {
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(reinterpret_cast<__m256i>(m)));
+}
+
+__attribute__((target("avx2"))) void classify_avx2(const char* data, std::size_t words, const Planes& out) {
+  for (std::size_t w = 0; w < words; ++w) AUDITSHIP_CLASSIFY_BLOCK(U8x32, I8x32, load32, bits32, data + w * 64, out, w);
+}
+#endif
+
+#undef AUDITSHIP_CLASSIFY_BLOCK
+
+using ClassifyFn = void (*)(const char*, std::size_t, const Planes&);
+
+ClassifyFn pick_classify() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) return classify_avx2;
+#endif
+  return classify_portable;
+}
+
 }  // namespace
 
 // Hits: a superset of the places the per-string triggers_fired acts on. Literal starts are
@@ -269,7 +343,9 @@ std::size_t key_end(std::string_view t, std::size_t at) {
 //   NANP: its run of exactly 10 starts with a digit >= 2 that follows no digit, whose 4th is >= 2;
 //   run == 4 after runs 3,2 / 3,3 / 6: that run of exactly 4 follows a separator which
 //     follows a digit, or two separators and a digit (it is joined to an earlier run);
-//   dotted >= 4: some run follows exactly one '.' after a digit;
+//   dotted >= 4 (runs r1.r2.r3.r4 of <= 3 digits joined by single dots): r2 and r3 both start
+//     a "middle" run (a digit after '.' after a digit, whose <= 3 digits are followed by '.'
+//     and a digit), and r3 starts 2 to 4 bytes after r2;
 //   >= 13 digits: the cluster's first digit starts 13 bytes of digits and separators;
 //   '+' and >= 7 digits: its first digit follows a '+';
 //   IBAN (checked at a cluster's first digit): two capitals, then two digits.
@@ -278,44 +354,32 @@ std::size_t key_end(std::string_view t, std::size_t at) {
 // token are its quotes, which are none of digit, separator, capital, '+' or a literal's
 // byte: every test above reads the same bits at a string's edges as on the string alone.
 void LineIndex::build(std::string_view line) {
+  static const ClassifyFn classify = pick_classify();
   line_ = line;
   const std::size_t n = line.size();
   words_ = n / 64 + 1;  // bit n exists: next_stop() always finds a stop (a zero byte)
   padded_.assign(line);
-  padded_.resize(words_ * 64 + kChunk, '\0');  // literal tests read 3 bytes past a chunk
-  for (auto* m : {&stops_, &hits_, &digit_, &sep_, &cls_, &upper_, &high_, &dot_, &plus_, &lit_, &run4_, &cls2_, &cls4_})
-    m->resize(words_);
-  const U8x16 lower = splat(0x20);
-  for (std::size_t w = 0; w < words_; ++w) {
-    std::uint64_t digit = 0, sep = 0, upper = 0, high = 0, dot = 0, plus = 0, stop = 0, lit = 0;
-    for (unsigned k = 0; k < 64; k += kChunk) {
-      const char* p = padded_.data() + w * 64 + k;
-      const U8x16 c0 = load(p), c1 = load(p + 1), c2 = load(p + 2), c3 = load(p + 3);
-      const I8x16 is_dot = c0 == splat('.');
-      digit |= std::uint64_t{mask_of(static_cast<I8x16>(c0 - splat('0') < splat(10)))} << k;
-      high |= std::uint64_t{mask_of(static_cast<I8x16>(c0 - splat('2') < splat(8)))} << k;
-      upper |= std::uint64_t{mask_of(static_cast<I8x16>(c0 - splat('A') < splat(26)))} << k;
-      sep |= std::uint64_t{mask_of((c0 == splat(' ')) | (c0 == splat('-')) | is_dot | (c0 == splat('(')) |
-                                   (c0 == splat(')')))}
-             << k;
-      dot |= std::uint64_t{mask_of(is_dot)} << k;
-      plus |= std::uint64_t{mask_of(c0 == splat('+'))} << k;
-      stop |= std::uint64_t{mask_of((c0 == splat('"')) | (c0 == splat('\\')) | (c0 < splat(0x20)))} << k;
-      const I8x16 literals =
-          (c0 == splat('@')) | ((c0 == splat('s')) & (c1 == splat('k')) & (c2 == splat('-'))) |
-          ((c0 == splat('A')) & ((c1 == splat('K')) | (c1 == splat('S'))) & (c2 == splat('I')) & (c3 == splat('A'))) |
-          ((c0 == splat('e')) & (c1 == splat('y')) & (c2 == splat('J'))) |
-          (((c0 | lower) == splat('b')) & ((c1 | lower) == splat('e')) & ((c2 | lower) == splat('a')) &
-           ((c3 | lower) == splat('r')));
-      lit |= std::uint64_t{mask_of(literals)} << k;
-    }
-    digit_[w] = digit, sep_[w] = sep, cls_[w] = digit | sep, upper_[w] = upper, high_[w] = high;
-    dot_[w] = dot, plus_[w] = plus, stops_[w] = stop, lit_[w] = lit;
+  padded_.resize(words_ * 64 + 32 + 3, '\0');  // a 32-byte load at a block's last chunk + 3
+  for (auto* m : {&stops_, &hits_, &digit_, &sep_, &cls_, &upper_, &high_, &dot_, &plus_, &lit_, &run4_, &cls2_,
+                  &cls4_, &mid_}) {
+    m->resize(words_ + 1);
+    m->back() = 0;  // ahead() reads one word past the line
   }
-  // Bit p of run4_: 4 digits from p; of cls4_: 4 digits or separators from p.
+  classify(padded_.data(), words_,
+           {digit_.data(), sep_.data(), upper_.data(), high_.data(), dot_.data(), plus_.data(), stops_.data(),
+            lit_.data()});
+  // Bit p of run4_: 4 digits from p; of cls4_: 4 digits or separators from p; of mid_: a
+  // middle run of a dotted quad starts at p.
   for (std::size_t w = 0; w < words_; ++w) {
+    cls_[w] = digit_[w] | sep_[w];
     run4_[w] = digit_[w] & ahead(digit_, w, 1) & ahead(digit_, w, 2) & ahead(digit_, w, 3);
+  }
+  for (std::size_t w = 0; w < words_; ++w) {
     cls2_[w] = cls_[w] & ahead(cls_, w, 1);
+    const std::uint64_t d = digit_[w], d1 = ahead(digit_, w, 1), d2 = ahead(digit_, w, 2);
+    const std::uint64_t dot1 = ahead(dot_, w, 1), dot2 = ahead(dot_, w, 2), dot3 = ahead(dot_, w, 3);
+    mid_[w] = d & behind(dot_, w, 1) & behind(digit_, w, 2) &
+              ((dot1 & d2) | (d1 & dot2 & ahead(digit_, w, 3)) | (d1 & d2 & dot3 & ahead(digit_, w, 4)));
   }
   for (std::size_t w = 0; w < words_; ++w) cls4_[w] = cls2_[w] & ahead(cls2_, w, 2);
   for (std::size_t w = 0; w < words_; ++w) {
@@ -327,11 +391,11 @@ void LineIndex::build(std::string_view line) {
     const std::uint64_t joined_four =
         run_start & run4_[w] & ~ahead(digit_, w, 4) & behind(sep_, w, 1) &
         (behind(digit_, w, 2) | (behind(sep_, w, 2) & behind(digit_, w, 3)));
-    const std::uint64_t after_dot = d & behind(dot_, w, 1) & behind(digit_, w, 2);
+    const std::uint64_t dotted = mid_[w] & (ahead(mid_, w, 2) | ahead(mid_, w, 3) | ahead(mid_, w, 4));
     const std::uint64_t long_cluster = d & cls4_[w] & ahead(cls4_, w, 4) & ahead(cls4_, w, 8) & ahead(cls_, w, 12);
     const std::uint64_t after_plus = d & behind(plus_, w, 1);
     const std::uint64_t iban = d & ahead(digit_, w, 1) & behind(upper_, w, 1) & behind(upper_, w, 2);
-    hits_[w] = lit_[w] | nanp | joined_four | after_dot | long_cluster | after_plus | iban;
+    hits_[w] = lit_[w] | nanp | joined_four | dotted | long_cluster | after_plus | iban;
   }
 }
 

@@ -76,7 +76,7 @@ class LineIndex {
   std::size_t words_ = 0;
   // One bit per byte, 64 per word: the results, then per-class scratch for build().
   std::vector<std::uint64_t> stops_, hits_;
-  std::vector<std::uint64_t> digit_, sep_, cls_, upper_, high_, dot_, plus_, lit_, run4_, cls2_, cls4_;
+  std::vector<std::uint64_t> digit_, sep_, cls_, upper_, high_, dot_, plus_, lit_, run4_, cls2_, cls4_, mid_;
 };
 
 }  // namespace auditship::redact
