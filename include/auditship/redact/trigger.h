@@ -66,7 +66,7 @@ class LineIndex {
   [[nodiscard]] std::size_t next_stop(std::size_t from) const;
   // Equal to triggers_fired(line.substr(begin, end - begin), mask, windows) (windows relative
   // to `begin`) when [begin, end) are the raw contents of a string token, i.e. the bytes at
-  // begin - 1 and end are its quotes (proof in trigger.cpp).
+  // begin - 1 and end are its quotes, or the whole indexed text (proof in trigger.cpp).
   [[nodiscard]] std::uint32_t triggers_fired(std::size_t begin, std::size_t end, std::uint32_t mask,
                                              std::vector<Window>* windows) const;
 
