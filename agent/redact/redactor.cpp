@@ -613,7 +613,8 @@ RedactorPtr Redactor::clone() const { return RedactorPtr(new Redactor(shared_));
 
 Redactor::Outcome Redactor::rewrite(std::string_view json, std::string& out) {
   State& st = *state_;
-  if (!simdjson::validate_utf8(json.data(), json.size())) {
+  st.index.build(json);
+  if (!st.index.ascii() && !simdjson::validate_utf8(json.data(), json.size())) {
     ++st.pending_rejected;
     return Outcome::kInvalid;
   }
@@ -622,7 +623,6 @@ Redactor::Outcome Redactor::rewrite(std::string_view json, std::string& out) {
                           st.scanner.match_ends(json, st.line_ends, kMaxLineEnds);
   st.line_hits.clear();
   st.line_hashed = st.line_dropped = 0;
-  st.index.build(json);
   std::size_t start = out.size();
   Walker w(*shared_, st, json, out);
   if (!w.run()) {

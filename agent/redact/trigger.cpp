@@ -270,6 +270,7 @@ std::size_t key_end(std::string_view t, std::size_t at) {
 // is -O2 for any x86_64, and the classification is most of build()).
 struct Planes {
   std::uint64_t *digit, *sep, *upper, *high, *dot, *plus, *stop, *lit;
+  std::uint64_t* non_ascii;  // per block: nonzero if a byte is >= 0x80
 };
 
 // One block's classification, written once and expanded per vector width: a template cannot
@@ -278,9 +279,11 @@ struct Planes {
 #define AUDITSHIP_CLASSIFY_BLOCK(U, I, LOAD, BITS, block, out, w)                                           \
   do {                                                                                                     \
     std::uint64_t digit = 0, sep = 0, upper = 0, high = 0, dot = 0, plus = 0, stop = 0, lit = 0;           \
+    U any = U{};                                                                                           \
     for (unsigned k = 0; k < 64; k += sizeof(U)) {                                                         \
       const char* p = (block) + k;                                                                         \
       const U c0 = LOAD(p), c1 = LOAD(p + 1), c2 = LOAD(p + 2), c3 = LOAD(p + 3);                          \
+      any |= c0;                                                                                           \
       const U lower = U{} + 0x20;                                                                          \
       const I is_dot = c0 == '.';                                                                          \
       digit |= std::uint64_t{BITS(static_cast<I>(c0 - '0' < 10))} << k;                                   \
@@ -299,6 +302,7 @@ struct Planes {
     }                                                                                                      \
     (out).digit[w] = digit, (out).sep[w] = sep, (out).upper[w] = upper, (out).high[w] = high;              \
     (out).dot[w] = dot, (out).plus[w] = plus, (out).stop[w] = stop, (out).lit[w] = lit;                    \
+    (out).non_ascii[w] = BITS(any >= 0x80);                                                                \
   } while (0)
 
 void classify_portable(const char* data, std::size_t words, const Planes& out) {
@@ -361,13 +365,15 @@ void LineIndex::build(std::string_view line) {
   padded_.assign(line);
   padded_.resize(words_ * 64 + 32 + 3, '\0');  // a 32-byte load at a block's last chunk + 3
   for (auto* m : {&stops_, &hits_, &digit_, &sep_, &cls_, &upper_, &high_, &dot_, &plus_, &lit_, &run4_, &cls2_,
-                  &cls4_, &mid_}) {
+                  &cls4_, &mid_, &non_ascii_}) {
     m->resize(words_ + 1);
     m->back() = 0;  // ahead() reads one word past the line
   }
   classify(padded_.data(), words_,
            {digit_.data(), sep_.data(), upper_.data(), high_.data(), dot_.data(), plus_.data(), stops_.data(),
-            lit_.data()});
+            lit_.data(), non_ascii_.data()});
+  ascii_ = std::all_of(non_ascii_.begin(), non_ascii_.begin() + static_cast<std::ptrdiff_t>(words_),
+                       [](std::uint64_t b) { return b == 0; });
   // Bit p of run4_: 4 digits from p; of cls4_: 4 digits or separators from p; of mid_: a
   // middle run of a dotted quad starts at p.
   for (std::size_t w = 0; w < words_; ++w) {

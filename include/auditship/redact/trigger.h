@@ -64,6 +64,8 @@ class LineIndex {
   // The offset of the first '"', '\\' or control character at or after `from`, or the
   // line's size.
   [[nodiscard]] std::size_t next_stop(std::size_t from) const;
+  // Whether every byte of the line is ASCII (then it is valid UTF-8).
+  [[nodiscard]] bool ascii() const { return ascii_; }
   // Equal to triggers_fired(line.substr(begin, end - begin), mask, windows) (windows relative
   // to `begin`) when [begin, end) are the raw contents of a string token, i.e. the bytes at
   // begin - 1 and end are its quotes, or the whole indexed text (proof in trigger.cpp).
@@ -74,9 +76,10 @@ class LineIndex {
   std::string_view line_;
   std::string padded_;  // the line and zero bytes, so every SIMD load is in bounds
   std::size_t words_ = 0;
+  bool ascii_ = true;
   // One bit per byte, 64 per word: the results, then per-class scratch for build().
   std::vector<std::uint64_t> stops_, hits_;
-  std::vector<std::uint64_t> digit_, sep_, cls_, upper_, high_, dot_, plus_, lit_, run4_, cls2_, cls4_, mid_;
+  std::vector<std::uint64_t> digit_, sep_, cls_, upper_, high_, dot_, plus_, lit_, run4_, cls2_, cls4_, mid_, non_ascii_;
 };
 
 }  // namespace auditship::redact
