@@ -123,8 +123,38 @@ std::uint32_t sk_dash_bits(const char* p) {
   return mask_of((c0 == splat('s')) & (c1 == splat('k')) & (c2 == splat('-')));
 }
 
+std::uint32_t at_sign_bits(const char* p) { return mask_of(load(p) == splat('@')); }
+
 bool is_key_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-';
+}
+
+// What an email match is made of: its local part [A-Za-z0-9._%+-], '@', its domain [A-Za-z0-9.-].
+bool is_email_char(char c) { return is_key_char(c) || c == '.' || c == '%' || c == '+' || c == '@'; }
+
+// The end of the key characters after the "sk-" at t[at].
+std::size_t key_end(std::string_view t, std::size_t at) {
+  std::size_t end = at + 3;
+  while (end < t.size() && is_key_char(t[end])) ++end;
+  return end;
+}
+
+// The maximal run of email characters around the '@' at t[at].
+std::size_t email_begin(std::string_view t, std::size_t at) {
+  while (at > 0 && is_email_char(t[at - 1])) --at;
+  return at;
+}
+std::size_t email_end(std::string_view t, std::size_t at) {
+  ++at;
+  while (at < t.size() && is_email_char(t[at])) ++at;
+  return at;
+}
+
+// The window of `trigger` around bytes [from, to) of a text of n bytes: `before` bytes before
+// them and one after (the \b context), clipped to the text.
+Window window(std::size_t from, std::size_t to, std::size_t before, std::size_t n, std::uint32_t trigger) {
+  return {static_cast<std::uint32_t>(from >= before ? from - before : 0),
+          static_cast<std::uint32_t>(to < n ? to + 1 : n), trigger};
 }
 
 std::uint32_t digit_bits(const char* p) {
@@ -149,11 +179,17 @@ constexpr std::size_t kLookahead = 3;
 // Key windows: every OpenRouter/Anthropic/OpenAI match starts at an "sk-" and continues over
 // [A-Za-z0-9_-], so [sk - 1, end of that run + 1) holds it and its \b context; the window's
 // first byte cannot start a match (it is followed by 's', not 'k').
+//
+// Email windows: a match is a run of [A-Za-z0-9._%+-@] holding its '@', so it lies inside the
+// maximal such run around that '@'; [run - 1, run end + 1) holds it and its \b context, and
+// its first byte (not such a character) cannot start a match. Every match starts inside the
+// run, so the leftmost start Hyperscan reports for an end is the same as in the whole text.
 std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vector<Window>* windows) {
   const std::size_t n = text.size();
   std::uint32_t fired = 0;
   if (windows) windows->clear();
-  std::size_t key_covered = 0;  // an "sk-" before this offset is inside the last key window
+  std::size_t key_covered = 0;    // an "sk-" before this offset is inside the last key window
+  std::size_t email_covered = 0;  // an '@' before this offset is inside the last email window
   // Chunks are read from `text` while they and their lookahead fit, then from a zero-padded
   // copy of the tail (zero bytes match nothing). Digit clusters are always walked in `text`.
   char tail[2 * kChunk] = {};
@@ -178,13 +214,19 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
           std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(at_bits));
           at_bits &= at_bits - 1;
           if (at < key_covered) continue;
-          std::size_t end = at + 3;
-          while (end < n && is_key_char(text[end])) ++end;
-          key_covered = end;
-          windows->push_back({static_cast<std::uint32_t>(at ? at - 1 : 0),
-                              static_cast<std::uint32_t>(end < n ? end + 1 : n), kTriggerSkDash});
+          key_covered = key_end(text, at);
+          windows->push_back(window(at, key_covered, 1, n, kTriggerSkDash));
         }
         lit &= ~kTriggerSkDash;  // keep looking for more keys
+      }
+      if (windows && (lit & kTriggerAt)) {
+        for (std::uint32_t at_bits = at_sign_bits(p) & limit; at_bits; at_bits &= at_bits - 1) {
+          std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(at_bits));
+          if (at < email_covered) continue;
+          email_covered = email_end(text, at);
+          windows->push_back(window(email_begin(text, at), email_covered, 1, n, kTriggerAt));
+        }
+        lit &= ~kTriggerAt;  // keep looking for more addresses
       }
       mask &= ~lit;
     }
@@ -197,8 +239,7 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
         std::uint32_t hit = cluster_fires(text, at, mask, end);
         fired |= hit;
         if (windows && (hit & kTriggerDigits)) {
-          windows->push_back({static_cast<std::uint32_t>(at >= 2 ? at - 2 : 0),
-                              static_cast<std::uint32_t>(end < n ? end + 1 : n), kTriggerDigits});
+          windows->push_back(window(at, end, 2, n, kTriggerDigits));
           hit &= ~kTriggerDigits;  // keep looking for the other clusters
         }
         mask &= ~hit;
@@ -255,13 +296,6 @@ std::uint32_t literal_at(std::string_view t, std::size_t q, std::uint32_t mask) 
   if (is(0, 'e') && is(1, 'y') && is(2, 'J')) fired |= kTriggerJwt;
   if (is_any_case(0, 'b') && is_any_case(1, 'e') && is_any_case(2, 'a') && is_any_case(3, 'r')) fired |= kTriggerBear;
   return fired & mask;
-}
-
-// The end of the key window that starts with the "sk-" at t[at].
-std::size_t key_end(std::string_view t, std::size_t at) {
-  std::size_t end = at + 3;
-  while (end < t.size() && is_key_char(t[end])) ++end;
-  return end;
 }
 
 
@@ -423,7 +457,7 @@ std::uint32_t LineIndex::triggers_fired(std::size_t begin, std::size_t end, std:
   std::uint32_t fired = 0;
   if (begin >= end) return fired;
   const std::string_view t = line_.substr(begin, end - begin);
-  std::size_t key_covered = 0, cluster_end = 0;  // offsets in t
+  std::size_t key_covered = 0, email_covered = 0, cluster_end = 0;  // offsets in t
   const std::size_t last = (end - 1) / 64;
   for (std::size_t w = begin / 64; w <= last && mask; ++w) {
     std::uint64_t bits = hits_[w];
@@ -438,11 +472,16 @@ std::uint32_t LineIndex::triggers_fired(std::size_t begin, std::size_t end, std:
         if (windows && (lit & kTriggerSkDash)) {
           if (q >= key_covered) {
             key_covered = key_end(t, q);
-            windows->push_back({static_cast<std::uint32_t>(q ? q - 1 : 0),
-                                static_cast<std::uint32_t>(key_covered < t.size() ? key_covered + 1 : t.size()),
-                                kTriggerSkDash});
+            windows->push_back(window(q, key_covered, 1, t.size(), kTriggerSkDash));
           }
           lit &= ~kTriggerSkDash;
+        }
+        if (windows && (lit & kTriggerAt)) {
+          if (q >= email_covered) {
+            email_covered = email_end(t, q);
+            windows->push_back(window(email_begin(t, q), email_covered, 1, t.size(), kTriggerAt));
+          }
+          lit &= ~kTriggerAt;
         }
         mask &= ~lit;
         continue;
@@ -452,9 +491,7 @@ std::uint32_t LineIndex::triggers_fired(std::size_t begin, std::size_t end, std:
       std::uint32_t hit = cluster_fires(t, at, mask, cluster_end);
       fired |= hit;
       if (windows && (hit & kTriggerDigits)) {
-        windows->push_back({static_cast<std::uint32_t>(at >= 2 ? at - 2 : 0),
-                            static_cast<std::uint32_t>(cluster_end < t.size() ? cluster_end + 1 : t.size()),
-                            kTriggerDigits});
+        windows->push_back(window(at, cluster_end, 2, t.size(), kTriggerDigits));
         hit &= ~kTriggerDigits;
       }
       mask &= ~hit;

@@ -39,12 +39,13 @@ constexpr int kTriggerCount = 7;
 // Bytes [begin, end) of a text that hold every match of `trigger`'s patterns near one place
 // where it fired, with the bytes their \b fences look at, so Hyperscan finds the same matches
 // and starts there as in the whole text (proofs in trigger.cpp). Only kTriggerDigits (around
-// a digit cluster) and kTriggerSkDash (an "sk-" and the key characters after it) have them.
+// a digit cluster), kTriggerSkDash (an "sk-" and the key characters after it) and kTriggerAt
+// (the run of email characters around an '@') have them.
 struct Window {
   std::uint32_t begin = 0, end = 0;
   std::uint32_t trigger = 0;
 };
-constexpr std::uint32_t kWindowedTriggers = kTriggerDigits | kTriggerSkDash;
+constexpr std::uint32_t kWindowedTriggers = kTriggerDigits | kTriggerSkDash | kTriggerAt;
 
 // The triggers of `mask` that fire on `text` (it stops early once all of them have). With
 // `windows`, it keeps looking for kWindowedTriggers and lists every window where they fire.
@@ -79,7 +80,8 @@ class LineIndex {
   bool ascii_ = true;
   // One bit per byte, 64 per word: the results, then per-class scratch for build().
   std::vector<std::uint64_t> stops_, hits_;
-  std::vector<std::uint64_t> digit_, sep_, cls_, upper_, high_, dot_, plus_, lit_, run4_, cls2_, cls4_, mid_, non_ascii_;
+  std::vector<std::uint64_t> digit_, sep_, cls_, upper_, high_, dot_, plus_, lit_, non_ascii_;
+  std::vector<std::uint64_t> run4_, cls2_, cls4_, mid_;
 };
 
 }  // namespace auditship::redact
