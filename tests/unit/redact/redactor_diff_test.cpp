@@ -58,7 +58,8 @@ const std::vector<std::string>& pieces() {
       "sk-", "sk-or-v1-", "sk-ant-", "sk-proj-", "abcdefghijABCDEFGHIJ0123456789", "AKIA", "ASIA", "IOSFODNN7EXAMPLE",
       "eyJ", "eyJhbGciOiJIUzI1NiJ9", ".", "Bearer ", "bearer ", "Authorization: Bearer ", "authorization=",
       "john.doe", "example.com", "a@b.co", "user@localhost", "%", "o%k+tag", "x@y@z.io", "gen-", "v", "e", "E5",
-      "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u0040", "\\u0031", "\\u0032", "\\u002d", "\\u002e", "\\u002B", "\\u0041", "\\u004b", "\\u0020",
+      "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u0040", "\\u0031", "\\u0032", "\\u002d", "\\u002e", "\\u002B",
+      "\\u0041", "\\u004b", "\\u0020",
       "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
   return p;
 }
