@@ -49,6 +49,17 @@ bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_cluster_separator(char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; }
 
+// IBAN's `\b[A-Z]{2}[0-9]{2}` with the digits from t[i]: the capitals start a word, so the
+// character before them is not one of [A-Za-z0-9_] (Hyperscan's \b is ASCII). On raw string
+// bytes that character may be the letter of a two-byte escape (`\n` decodes to a non-word
+// character), so a backslash two bytes before the capitals also counts.
+bool iban_starts_word(std::string_view t, std::size_t i) {
+  if (i < 3) return true;
+  const char c = t[i - 3];
+  const bool word = is_digit(c) || is_upper(c) || (c >= 'a' && c <= 'z') || c == '_';
+  return !word || (i >= 4 && t[i - 4] == '\\');
+}
+
 // The digit cluster whose first digit is at `i` (the byte before it is not part of it): digit
 // runs joined by one or two of ` -.()`. Returns the digit triggers of `mask` it fires; `end`
 // receives the offset just after its last digit, where the search for the next one resumes.
@@ -63,7 +74,8 @@ bool is_cluster_separator(char c) { return c == ' ' || c == '-' || c == '.' || c
 std::uint32_t cluster_fires(std::string_view t, std::size_t i, std::uint32_t mask, std::size_t& end) {
   const std::size_t n = t.size();
   std::uint32_t fired = 0;
-  if ((mask & kTriggerIban) && i >= 2 && i + 1 < n && is_digit(t[i + 1]) && is_upper(t[i - 1]) && is_upper(t[i - 2]))
+  if ((mask & kTriggerIban) && i >= 2 && i + 1 < n && is_digit(t[i + 1]) && is_upper(t[i - 1]) &&
+      is_upper(t[i - 2]) && iban_starts_word(t, i))
     fired |= kTriggerIban;
   const bool want_digits = mask & kTriggerDigits;
   std::size_t j = i, digits = 0, prev1 = 0, prev2 = 0, dotted = 0;
@@ -386,7 +398,8 @@ ClassifyFn pick_classify() {
 //     and a digit), and r3 starts 2 to 4 bytes after r2;
 //   >= 13 digits: the cluster's first digit starts 13 bytes of digits and separators;
 //   '+' and >= 7 digits: its first digit follows a '+';
-//   IBAN (checked at a cluster's first digit): two capitals, then two digits.
+//   IBAN (checked at a cluster's first digit): two capitals, then two digits (the rest of its
+//     test, iban_starts_word, is left to cluster_fires).
 // Each hit is then walked from its cluster's first digit by cluster_fires itself, so the
 // digit triggers fire exactly where the per-string walk fires them. The bytes around a string
 // token are its quotes, which are none of digit, separator, capital, '+' or a literal's

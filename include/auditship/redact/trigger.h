@@ -31,7 +31,7 @@ enum Trigger : std::uint32_t {
   // A digit cluster (digit runs joined by one or two of ` -.()`) shaped like a card, SSN,
   // phone, E.164 number or IPv4 address (the rules are in trigger.cpp, next to their proof).
   kTriggerDigits = 1u << 5,
-  kTriggerIban = 1u << 6,    // two of A-Z followed by two digits
+  kTriggerIban = 1u << 6,    // two of A-Z starting a word, followed by two digits
 };
 
 constexpr int kTriggerCount = 7;
