@@ -66,11 +66,14 @@ bool iban_starts_word(std::string_view t, std::size_t i) {
 //
 // Why these rules are sound: in every digit pattern, each digit group is a maximal digit run
 // (fenced by \b, a separator, '(' or ')'), and at most two separator characters join groups.
-// So a match's groups are consecutive runs of one cluster with these lengths:
-//   SSN 3,2,4 | phone 3,3,4 (also the tail of `1 (800) 555-1234`) | `1-800555-1234` 6,4 |
-//   NANP one run of exactly 10 whose 1st and 4th digits are 2-9 | card >= 13 digits in all |
-//   `+1...` and E.164: '+' right before the cluster, >= 7 digits | IPv4 four runs of <= 3
-//   joined by single dots.
+// So a match's groups are consecutive runs of one cluster with these lengths, and each
+// pattern carries (detectors.cpp) the trigger of its shape:
+//   kTriggerGroupOf4: SSN 3,2,4 | phone 3,3,4 (also the tail of `1 (800) 555-1234`) |
+//     `1-800555-1234` 6,4;
+//   kTriggerTenDigits: NANP, one run of exactly 10 whose 1st and 4th digits are 2-9;
+//   kTriggerLongDigits: card, >= 13 digits in all;
+//   kTriggerPlus: `+1...` and E.164, '+' right before the cluster, >= 7 digits;
+//   kTriggerDottedQuad: IPv4, four runs of <= 3 joined by single dots.
 std::uint32_t cluster_fires(std::string_view t, std::size_t i, std::uint32_t mask, std::size_t& end) {
   const std::size_t n = t.size();
   std::uint32_t fired = 0;
@@ -86,11 +89,11 @@ std::uint32_t cluster_fires(std::string_view t, std::size_t i, std::uint32_t mas
     std::size_t run = j - s;
     digits += run;
     if (want_digits) {
-      if (run == 10 && t[s] >= '2' && t[s + 3] >= '2') fired |= kTriggerDigits;
-      if (run == 4 && (prev2 == 3 && (prev1 == 2 || prev1 == 3))) fired |= kTriggerDigits;
-      if (run == 4 && prev1 == 6) fired |= kTriggerDigits;
+      if (run == 10 && t[s] >= '2' && t[s + 3] >= '2') fired |= kTriggerTenDigits;
+      if (run == 4 && (prev2 == 3 && (prev1 == 2 || prev1 == 3))) fired |= kTriggerGroupOf4;
+      if (run == 4 && prev1 == 6) fired |= kTriggerGroupOf4;
       dotted = run <= 3 ? (single_dot && dotted ? dotted + 1 : 1) : 0;
-      if (dotted >= 4) fired |= kTriggerDigits;
+      if (dotted >= 4) fired |= kTriggerDottedQuad;
     }
     prev2 = prev1;
     prev1 = run;
@@ -101,8 +104,9 @@ std::uint32_t cluster_fires(std::string_view t, std::size_t i, std::uint32_t mas
     j = k;
   }
   end = j;
-  if (want_digits && (digits >= 13 || (digits >= 7 && i >= 1 && t[i - 1] == '+'))) fired |= kTriggerDigits;
-  return fired;
+  if (want_digits && digits >= 13) fired |= kTriggerLongDigits;
+  if (want_digits && digits >= 7 && i >= 1 && t[i - 1] == '+') fired |= kTriggerPlus;
+  return fired & mask;
 }
 
 // The literal triggers of `mask` that start in p[0, 16) at a bit of `limit`; reads p[0, 19).
@@ -167,6 +171,13 @@ std::size_t email_end(std::string_view t, std::size_t at) {
 Window window(std::size_t from, std::size_t to, std::size_t before, std::size_t n, std::uint32_t trigger) {
   return {static_cast<std::uint32_t>(from >= before ? from - before : 0),
           static_cast<std::uint32_t>(to < n ? to + 1 : n), trigger};
+}
+
+// One window per digit trigger in `fired` for the cluster [at, end) (a cluster of two shapes
+// is scanned with each shape's patterns).
+void push_cluster_windows(std::vector<Window>& windows, std::size_t at, std::size_t end, std::size_t n,
+                          std::uint32_t fired) {
+  for (std::uint32_t b = fired & kTriggerDigits; b; b &= b - 1) windows.push_back(window(at, end, 2, n, b & (0u - b)));
 }
 
 std::uint32_t digit_bits(const char* p) {
@@ -251,7 +262,7 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
         std::uint32_t hit = cluster_fires(text, at, mask, end);
         fired |= hit;
         if (windows && (hit & kTriggerDigits)) {
-          windows->push_back(window(at, end, 2, n, kTriggerDigits));
+          push_cluster_windows(*windows, at, end, n, hit);
           hit &= ~kTriggerDigits;  // keep looking for the other clusters
         }
         mask &= ~hit;
@@ -504,7 +515,7 @@ std::uint32_t LineIndex::triggers_fired(std::size_t begin, std::size_t end, std:
       std::uint32_t hit = cluster_fires(t, at, mask, cluster_end);
       fired |= hit;
       if (windows && (hit & kTriggerDigits)) {
-        windows->push_back(window(at, cluster_end, 2, t.size(), kTriggerDigits));
+        push_cluster_windows(*windows, at, cluster_end, t.size(), hit);
         hit &= ~kTriggerDigits;
       }
       mask &= ~hit;
