@@ -323,8 +323,8 @@ std::uint32_t literal_at(std::string_view t, std::size_t q, std::uint32_t mask) 
 
 
 // The byte classes LineIndex::build needs, one bit per byte of a 64-byte block, computed
-// with V's vectors (16 bytes: SSE2/NEON/plain; 32 bytes: AVX2, chosen at run time: the build
-// is -O2 for any x86_64, and the classification is most of build()).
+// with 16-byte vectors (SSE2/NEON/plain), or 32 (AVX2) or 64 bytes (AVX-512BW) chosen at run
+// time: the build is -O2 for any x86_64, and the classification is most of build().
 struct Planes {
   std::uint64_t *digit, *sep, *upper, *high, *dot, *plus, *stop, *lit;
   std::uint64_t* non_ascii;  // per block: nonzero if a byte is >= 0x80
@@ -383,6 +383,24 @@ __attribute__((target("avx2"))) inline std::uint32_t bits32(I8x32 m) {
 __attribute__((target("avx2"))) void classify_avx2(const char* data, std::size_t words, const Planes& out) {
   for (std::size_t w = 0; w < words; ++w) AUDITSHIP_CLASSIFY_BLOCK(U8x32, I8x32, load32, bits32, data + w * 64, out, w);
 }
+
+// A whole block per vector: comparisons land in mask registers.
+typedef unsigned char U8x64 __attribute__((vector_size(64)));
+typedef signed char I8x64 __attribute__((vector_size(64)));
+
+__attribute__((target("avx512bw"))) inline U8x64 load64(const char* p) {
+  U8x64 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+__attribute__((target("avx512bw"))) inline std::uint64_t bits64(I8x64 m) {
+  return _mm512_movepi8_mask(reinterpret_cast<__m512i>(m));
+}
+
+__attribute__((target("avx512bw"))) void classify_avx512(const char* data, std::size_t words, const Planes& out) {
+  for (std::size_t w = 0; w < words; ++w) AUDITSHIP_CLASSIFY_BLOCK(U8x64, I8x64, load64, bits64, data + w * 64, out, w);
+}
 #endif
 
 #undef AUDITSHIP_CLASSIFY_BLOCK
@@ -391,6 +409,7 @@ using ClassifyFn = void (*)(const char*, std::size_t, const Planes&);
 
 ClassifyFn pick_classify() {
 #if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512bw")) return classify_avx512;
   if (__builtin_cpu_supports("avx2")) return classify_avx2;
 #endif
   return classify_portable;
