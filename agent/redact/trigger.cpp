@@ -367,40 +367,29 @@ void classify_portable(const char* data, std::size_t words, const Planes& out) {
 }
 
 #if defined(__x86_64__)
-typedef unsigned char U8x32 __attribute__((vector_size(32)));
-typedef signed char I8x32 __attribute__((vector_size(32)));
+// One x86 vector width: its byte vectors, load, bit extraction (MOVEMASK on the REG value `m`)
+// and the classification function NAME, all compiled for ISA.
+#define AUDITSHIP_X86_CLASSIFIER(BYTES, ISA, REG, MOVEMASK, NAME)                                                \
+  typedef unsigned char U8x##BYTES __attribute__((vector_size(BYTES)));                                    \
+  typedef signed char I8x##BYTES __attribute__((vector_size(BYTES)));                                      \
+  __attribute__((target(ISA))) inline U8x##BYTES load##BYTES(const char* p) {                              \
+    U8x##BYTES v;                                                                                          \
+    std::memcpy(&v, p, sizeof v);                                                                          \
+    return v;                                                                                              \
+  }                                                                                                        \
+  __attribute__((target(ISA))) inline std::uint64_t bits##BYTES(I8x##BYTES v) {                            \
+    const auto m = reinterpret_cast<REG>(v);                                                               \
+    return static_cast<std::uint64_t>(MOVEMASK);                                                           \
+  }                                                                                                        \
+  __attribute__((target(ISA))) void NAME(const char* data, std::size_t words, const Planes& out) {         \
+    for (std::size_t w = 0; w < words; ++w)                                                                \
+      AUDITSHIP_CLASSIFY_BLOCK(U8x##BYTES, I8x##BYTES, load##BYTES, bits##BYTES, data + w * 64, out, w);   \
+  }
 
-__attribute__((target("avx2"))) inline U8x32 load32(const char* p) {
-  U8x32 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-__attribute__((target("avx2"))) inline std::uint32_t bits32(I8x32 m) {
-  return static_cast<std::uint32_t>(_mm256_movemask_epi8(reinterpret_cast<__m256i>(m)));
-}
-
-__attribute__((target("avx2"))) void classify_avx2(const char* data, std::size_t words, const Planes& out) {
-  for (std::size_t w = 0; w < words; ++w) AUDITSHIP_CLASSIFY_BLOCK(U8x32, I8x32, load32, bits32, data + w * 64, out, w);
-}
-
+AUDITSHIP_X86_CLASSIFIER(32, "avx2", __m256i, static_cast<std::uint32_t>(_mm256_movemask_epi8(m)), classify_avx2)
 // A whole block per vector: comparisons land in mask registers.
-typedef unsigned char U8x64 __attribute__((vector_size(64)));
-typedef signed char I8x64 __attribute__((vector_size(64)));
-
-__attribute__((target("avx512bw"))) inline U8x64 load64(const char* p) {
-  U8x64 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-__attribute__((target("avx512bw"))) inline std::uint64_t bits64(I8x64 m) {
-  return _mm512_movepi8_mask(reinterpret_cast<__m512i>(m));
-}
-
-__attribute__((target("avx512bw"))) void classify_avx512(const char* data, std::size_t words, const Planes& out) {
-  for (std::size_t w = 0; w < words; ++w) AUDITSHIP_CLASSIFY_BLOCK(U8x64, I8x64, load64, bits64, data + w * 64, out, w);
-}
+AUDITSHIP_X86_CLASSIFIER(64, "avx512bw", __m512i, _mm512_movepi8_mask(m), classify_avx512)
+#undef AUDITSHIP_X86_CLASSIFIER
 #endif
 
 #undef AUDITSHIP_CLASSIFY_BLOCK
