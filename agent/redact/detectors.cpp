@@ -142,24 +142,24 @@ std::vector<DetectorSpec> make_builtins() {
   // [A-Za-z] where the seed had [A-Z|a-z] (which also accepted '|').
   d.push_back({"email", "[EMAIL]", {pat(R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)", kTriggerAt)}});
   d.push_back({"iban", "[IBAN]", {pat(R"(\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b)", kTriggerIban, Validator::kMod97)}});
-  // The digit detectors' shapes are what kTriggerDigits's cluster rules are derived from:
+  // The digit detectors' shapes are what the digit triggers' cluster rules are derived from:
   // card >= 13 digits; SSN, formatted phones >= 9 digits with separators (at most two of
   // ` -.()` between digits); +1 / E.164 '+' then >= 7 digits; bare NANP a run of exactly 10;
-  // IPv4 three dots and >= 4 digits.
-  d.push_back({"credit_card", "[CARD]", {pat(R"(\b[0-9](?:[ -]?[0-9]){12,18}\b)", kTriggerDigits, Validator::kLuhn)}});
-  d.push_back({"ssn", "[SSN]", {pat(R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)", kTriggerDigits, Validator::kSsn)}});
+  // IPv4 three dots and >= 4 digits. Each names the trigger of its shape (trigger.cpp).
+  d.push_back({"credit_card", "[CARD]", {pat(R"(\b[0-9](?:[ -]?[0-9]){12,18}\b)", kTriggerLongDigits, Validator::kLuhn)}});
+  d.push_back({"ssn", "[SSN]", {pat(R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)", kTriggerGroupOf4, Validator::kSsn)}});
   d.push_back({"phone", "[PHONE]",
                {
-                   pat(R"(\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b)", kTriggerDigits, Validator::kPhone),
-                   pat(R"(\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerDigits, Validator::kPhone),
-                   pat(R"(\+1[-. ]?(?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b)", kTriggerDigits, Validator::kPhone),
-                   pat(R"(\b1[-. ](?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerDigits, Validator::kPhone),
+                   pat(R"(\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b)", kTriggerGroupOf4, Validator::kPhone),
+                   pat(R"(\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerGroupOf4, Validator::kPhone),
+                   pat(R"(\+1[-. ]?(?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b)", kTriggerPlus, Validator::kPhone),
+                   pat(R"(\b1[-. ](?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerGroupOf4, Validator::kPhone),
                    // Bare digits only when they are a valid NANP number, so epoch seconds
                    // (1.7e9: area code 1xx) and most ids survive.
-                   pat(R"(\b[2-9][0-9]{2}[2-9][0-9]{6}\b)", kTriggerDigits, Validator::kNanp),
-                   pat(R"(\+[2-9][0-9]{0,2}(?:[ .-]?[0-9]){6,14}\b)", kTriggerDigits, Validator::kE164),
+                   pat(R"(\b[2-9][0-9]{2}[2-9][0-9]{6}\b)", kTriggerTenDigits, Validator::kNanp),
+                   pat(R"(\+[2-9][0-9]{0,2}(?:[ .-]?[0-9]){6,14}\b)", kTriggerPlus, Validator::kE164),
                }});
-  d.push_back({"ipv4", "[IPV4]", {pat(R"(\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b)", kTriggerDigits, Validator::kIpv4)}});
+  d.push_back({"ipv4", "[IPV4]", {pat(R"(\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b)", kTriggerDottedQuad, Validator::kIpv4)}});
   return d;
 }
 

@@ -23,6 +23,9 @@ bool anchored(const std::string& e) {
   return false;
 }
 
+// How many earlier candidates a new match is compared with to merge it (Scanner::find).
+constexpr std::size_t kDedupLookback = 4;
+
 bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
 hs_database_t* compile_db(const std::vector<const char*>& exprs, const std::vector<unsigned>& flags,
@@ -214,12 +217,18 @@ void Scanner::find(std::string_view text, std::vector<Span>& spans, std::uint32_
     from += c->offset;
     to += c->offset;
     // Start-of-match reports a key once per end offset (`[A-Za-z0-9]+`: once per character).
-    // Matches come in end order, so a longer one with the same pattern and start replaces
-    // the previous: the shorter one could never survive leftmost-longest (see below).
+    // A longer match with the same pattern and start replaces the shorter one, which could
+    // never survive leftmost-longest (see below). Patterns of one database report at the same
+    // ends (openrouter_key and openai_key, alternately, along one key), so look a few back.
     auto& v = *c->candidates;
-    if (!v.empty() && v.back().id == id && v.back().from == from && c->engine->patterns_[id].longest_suffices) {
-      v.back().to = to;
-      return 0;
+    if (c->engine->patterns_[id].longest_suffices) {
+      for (std::size_t k = v.size(), seen = 0; k > 0 && seen < kDedupLookback; --k, ++seen) {
+        Candidate& prev = v[k - 1];
+        if (prev.id == id && prev.from == from) {
+          prev.to = std::max<std::uint64_t>(prev.to, to);
+          return 0;
+        }
+      }
     }
     v.push_back({id, from, to});
     return 0;

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <fstream>
@@ -81,37 +82,40 @@ void decode(std::string_view raw, std::string& out, std::vector<std::uint32_t>* 
   if (raw_at) raw_at->clear();
   std::size_t i = 0;
   while (i < raw.size()) {
+    // Runs without escapes (most of a prompt) are copied whole.
+    std::size_t run = std::min(raw.find('\\', i), raw.size());
+    if (run > i) {
+      out.append(raw.data() + i, run - i);
+      if (raw_at)
+        for (std::size_t k = i; k < run; ++k) raw_at->push_back(static_cast<std::uint32_t>(k));
+      i = run;
+      continue;
+    }
     std::size_t at = i;
     std::size_t before = out.size();
-    char c = raw[i];
-    if (c != '\\') {
-      out += c;
-      ++i;
-    } else {
-      char e = raw[i + 1];
-      i += 2;
-      switch (e) {
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          unsigned cp = hex4(raw.data() + i);
-          i += 4;
-          if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= raw.size() && raw[i] == '\\' && raw[i + 1] == 'u') {
-            unsigned lo = hex4(raw.data() + i + 2);
-            if (lo >= 0xDC00 && lo <= 0xDFFF) {
-              cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-              i += 6;
-            }
+    char e = raw[i + 1];
+    i += 2;
+    switch (e) {
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        unsigned cp = hex4(raw.data() + i);
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF && i + 6 <= raw.size() && raw[i] == '\\' && raw[i + 1] == 'u') {
+          unsigned lo = hex4(raw.data() + i + 2);
+          if (lo >= 0xDC00 && lo <= 0xDFFF) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            i += 6;
           }
-          if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
-          append_utf8(out, cp);
-          break;
         }
-        default: out += e; break;  // \" \\ \/
+        if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
+        append_utf8(out, cp);
+        break;
       }
+      default: out += e; break;  // \" \\ \/
     }
     if (raw_at)
       for (std::size_t k = before; k < out.size(); ++k) raw_at->push_back(static_cast<std::uint32_t>(at));
@@ -183,6 +187,8 @@ struct Redactor::State {
   bool line_ends_complete = false;
   std::vector<Span> spans;
   std::vector<Window> windows;
+  LineIndex index;       // of the line being rewritten
+  LineIndex text_index;  // of a decoded string
   bool windows_valid = false;  // windows index the text the exact scan will see
   std::string decoded, key, pass[2], copy;
   std::vector<std::uint32_t> raw_at;
@@ -278,9 +284,8 @@ class Walker {
   bool scan_string(bool& has_escape, bool& has_u) {
     has_escape = has_u = false;
     ++i_;
-    const std::string_view all(b_, n_);
     for (;;) {
-      i_ = find_string_stop(all, i_);
+      i_ = st_.index.next_stop(i_);
       if (i_ >= n_) return false;
       char c = b_[i_];
       if (c == '"') {
@@ -339,8 +344,8 @@ class Walker {
   }
 
   // The exact groups (engine.h) that could match in the raw string contents `raw`; 0 if none.
-  // `line_at` is the offset of `raw` in the line when the line-level prefilter ends apply to
-  // it (first pass), else npos.
+  // `line_at` is the offset of `raw` in the line on the first pass (the line-level prefilter
+  // ends and the line index apply to it), else npos.
   std::uint32_t groups_to_scan(std::string_view raw, bool esc, bool u_esc, std::size_t line_at) {
     if (sh_.reference) return kAllGroups;
     const Engine& engine = st_.scanner.engine();
@@ -356,7 +361,12 @@ class Walker {
       }
       // Windows are offsets in `text`: usable when the exact scan sees the same bytes.
       st_.windows_valid = !esc || u_esc;
-      groups = triggers_fired(text, t, st_.windows_valid ? &st_.windows : nullptr);
+      std::vector<Window>* windows = st_.windows_valid ? &st_.windows : nullptr;
+      // On the first pass a string without \u escapes is a span of the line, which the
+      // line index has already looked at.
+      groups = line_at != std::string_view::npos && !u_esc
+                   ? st_.index.triggers_fired(line_at, line_at + raw.size(), t, windows)
+                   : triggers_fired(text, t, windows);
     }
     if (!engine.has_prefilter()) return groups;
     bool flagged;
@@ -395,6 +405,13 @@ class Walker {
     if (esc) {
       decode(raw, st_.decoded, nullptr);
       text = st_.decoded;
+    }
+    if (esc && !st_.windows_valid && groups != kAllGroups && (groups & kWindowedTriggers)) {
+      // The windows found on the raw bytes do not index the decoded text; find them on the
+      // decoded text instead of scanning all of it (escaped strings are the long prompts).
+      st_.text_index.build(text);
+      (void)st_.text_index.triggers_fired(0, text.size(), groups & kWindowedTriggers, &st_.windows);
+      st_.windows_valid = true;
     }
     st_.scanner.find(text, st_.spans, groups, st_.windows_valid ? &st_.windows : nullptr);
     if (st_.spans.empty()) return false;
@@ -588,7 +605,8 @@ RedactorPtr Redactor::clone() const { return RedactorPtr(new Redactor(shared_));
 
 Redactor::Outcome Redactor::rewrite(std::string_view json, std::string& out) {
   State& st = *state_;
-  if (!simdjson::validate_utf8(json.data(), json.size())) {
+  st.index.build(json);
+  if (!st.index.ascii() && !simdjson::validate_utf8(json.data(), json.size())) {
     ++st.pending_rejected;
     return Outcome::kInvalid;
   }

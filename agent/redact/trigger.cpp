@@ -1,9 +1,13 @@
 #include "auditship/redact/trigger.h"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 namespace auditship::redact {
@@ -45,21 +49,36 @@ bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_cluster_separator(char c) { return c == ' ' || c == '-' || c == '.' || c == '(' || c == ')'; }
 
+// IBAN's `\b[A-Z]{2}[0-9]{2}` with the digits from t[i]: the capitals start a word, so the
+// character before them is not one of [A-Za-z0-9_] (Hyperscan's \b is ASCII). On raw string
+// bytes that character may be the letter of a two-byte escape (`\n` decodes to a non-word
+// character), so a backslash two bytes before the capitals also counts.
+bool iban_starts_word(std::string_view t, std::size_t i) {
+  if (i < 3) return true;
+  const char c = t[i - 3];
+  const bool word = is_digit(c) || is_upper(c) || (c >= 'a' && c <= 'z') || c == '_';
+  return !word || (i >= 4 && t[i - 4] == '\\');
+}
+
 // The digit cluster whose first digit is at `i` (the byte before it is not part of it): digit
 // runs joined by one or two of ` -.()`. Returns the digit triggers of `mask` it fires; `end`
 // receives the offset just after its last digit, where the search for the next one resumes.
 //
 // Why these rules are sound: in every digit pattern, each digit group is a maximal digit run
 // (fenced by \b, a separator, '(' or ')'), and at most two separator characters join groups.
-// So a match's groups are consecutive runs of one cluster with these lengths:
-//   SSN 3,2,4 | phone 3,3,4 (also the tail of `1 (800) 555-1234`) | `1-800555-1234` 6,4 |
-//   NANP one run of exactly 10 whose 1st and 4th digits are 2-9 | card >= 13 digits in all |
-//   `+1...` and E.164: '+' right before the cluster, >= 7 digits | IPv4 four runs of <= 3
-//   joined by single dots.
+// So a match's groups are consecutive runs of one cluster with these lengths, and each
+// pattern carries (detectors.cpp) the trigger of its shape:
+//   kTriggerGroupOf4: SSN 3,2,4 | phone 3,3,4 (also the tail of `1 (800) 555-1234`) |
+//     `1-800555-1234` 6,4;
+//   kTriggerTenDigits: NANP, one run of exactly 10 whose 1st and 4th digits are 2-9;
+//   kTriggerLongDigits: card, >= 13 digits in all;
+//   kTriggerPlus: `+1...` and E.164, '+' right before the cluster, >= 7 digits;
+//   kTriggerDottedQuad: IPv4, four runs of <= 3 joined by single dots.
 std::uint32_t cluster_fires(std::string_view t, std::size_t i, std::uint32_t mask, std::size_t& end) {
   const std::size_t n = t.size();
   std::uint32_t fired = 0;
-  if ((mask & kTriggerIban) && i >= 2 && i + 1 < n && is_digit(t[i + 1]) && is_upper(t[i - 1]) && is_upper(t[i - 2]))
+  if ((mask & kTriggerIban) && i >= 2 && i + 1 < n && is_digit(t[i + 1]) && is_upper(t[i - 1]) &&
+      is_upper(t[i - 2]) && iban_starts_word(t, i))
     fired |= kTriggerIban;
   const bool want_digits = mask & kTriggerDigits;
   std::size_t j = i, digits = 0, prev1 = 0, prev2 = 0, dotted = 0;
@@ -70,11 +89,11 @@ std::uint32_t cluster_fires(std::string_view t, std::size_t i, std::uint32_t mas
     std::size_t run = j - s;
     digits += run;
     if (want_digits) {
-      if (run == 10 && t[s] >= '2' && t[s + 3] >= '2') fired |= kTriggerDigits;
-      if (run == 4 && (prev2 == 3 && (prev1 == 2 || prev1 == 3))) fired |= kTriggerDigits;
-      if (run == 4 && prev1 == 6) fired |= kTriggerDigits;
+      if (run == 10 && t[s] >= '2' && t[s + 3] >= '2') fired |= kTriggerTenDigits;
+      if (run == 4 && (prev2 == 3 && (prev1 == 2 || prev1 == 3))) fired |= kTriggerGroupOf4;
+      if (run == 4 && prev1 == 6) fired |= kTriggerGroupOf4;
       dotted = run <= 3 ? (single_dot && dotted ? dotted + 1 : 1) : 0;
-      if (dotted >= 4) fired |= kTriggerDigits;
+      if (dotted >= 4) fired |= kTriggerDottedQuad;
     }
     prev2 = prev1;
     prev1 = run;
@@ -85,8 +104,9 @@ std::uint32_t cluster_fires(std::string_view t, std::size_t i, std::uint32_t mas
     j = k;
   }
   end = j;
-  if (want_digits && (digits >= 13 || (digits >= 7 && i >= 1 && t[i - 1] == '+'))) fired |= kTriggerDigits;
-  return fired;
+  if (want_digits && digits >= 13) fired |= kTriggerLongDigits;
+  if (want_digits && digits >= 7 && i >= 1 && t[i - 1] == '+') fired |= kTriggerPlus;
+  return fired & mask;
 }
 
 // The literal triggers of `mask` that start in p[0, 16) at a bit of `limit`; reads p[0, 19).
@@ -119,8 +139,45 @@ std::uint32_t sk_dash_bits(const char* p) {
   return mask_of((c0 == splat('s')) & (c1 == splat('k')) & (c2 == splat('-')));
 }
 
+std::uint32_t at_sign_bits(const char* p) { return mask_of(load(p) == splat('@')); }
+
 bool is_key_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '-';
+}
+
+// What an email match is made of: its local part [A-Za-z0-9._%+-], '@', its domain [A-Za-z0-9.-].
+bool is_email_char(char c) { return is_key_char(c) || c == '.' || c == '%' || c == '+' || c == '@'; }
+
+// The end of the key characters after the "sk-" at t[at].
+std::size_t key_end(std::string_view t, std::size_t at) {
+  std::size_t end = at + 3;
+  while (end < t.size() && is_key_char(t[end])) ++end;
+  return end;
+}
+
+// The maximal run of email characters around the '@' at t[at].
+std::size_t email_begin(std::string_view t, std::size_t at) {
+  while (at > 0 && is_email_char(t[at - 1])) --at;
+  return at;
+}
+std::size_t email_end(std::string_view t, std::size_t at) {
+  ++at;
+  while (at < t.size() && is_email_char(t[at])) ++at;
+  return at;
+}
+
+// The window of `trigger` around bytes [from, to) of a text of n bytes: `before` bytes before
+// them and one after (the \b context), clipped to the text.
+Window window(std::size_t from, std::size_t to, std::size_t before, std::size_t n, std::uint32_t trigger) {
+  return {static_cast<std::uint32_t>(from >= before ? from - before : 0),
+          static_cast<std::uint32_t>(to < n ? to + 1 : n), trigger};
+}
+
+// One window per digit trigger in `fired` for the cluster [at, end) (a cluster of two shapes
+// is scanned with each shape's patterns).
+void push_cluster_windows(std::vector<Window>& windows, std::size_t at, std::size_t end, std::size_t n,
+                          std::uint32_t fired) {
+  for (std::uint32_t b = fired & kTriggerDigits; b; b &= b - 1) windows.push_back(window(at, end, 2, n, b & (0u - b)));
 }
 
 std::uint32_t digit_bits(const char* p) {
@@ -145,11 +202,17 @@ constexpr std::size_t kLookahead = 3;
 // Key windows: every OpenRouter/Anthropic/OpenAI match starts at an "sk-" and continues over
 // [A-Za-z0-9_-], so [sk - 1, end of that run + 1) holds it and its \b context; the window's
 // first byte cannot start a match (it is followed by 's', not 'k').
+//
+// Email windows: a match is a run of [A-Za-z0-9._%+-@] holding its '@', so it lies inside the
+// maximal such run around that '@'; [run - 1, run end + 1) holds it and its \b context, and
+// its first byte (not such a character) cannot start a match. Every match starts inside the
+// run, so the leftmost start Hyperscan reports for an end is the same as in the whole text.
 std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vector<Window>* windows) {
   const std::size_t n = text.size();
   std::uint32_t fired = 0;
   if (windows) windows->clear();
-  std::size_t key_covered = 0;  // an "sk-" before this offset is inside the last key window
+  std::size_t key_covered = 0;    // an "sk-" before this offset is inside the last key window
+  std::size_t email_covered = 0;  // an '@' before this offset is inside the last email window
   // Chunks are read from `text` while they and their lookahead fit, then from a zero-padded
   // copy of the tail (zero bytes match nothing). Digit clusters are always walked in `text`.
   char tail[2 * kChunk] = {};
@@ -174,13 +237,19 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
           std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(at_bits));
           at_bits &= at_bits - 1;
           if (at < key_covered) continue;
-          std::size_t end = at + 3;
-          while (end < n && is_key_char(text[end])) ++end;
-          key_covered = end;
-          windows->push_back({static_cast<std::uint32_t>(at ? at - 1 : 0),
-                              static_cast<std::uint32_t>(end < n ? end + 1 : n), kTriggerSkDash});
+          key_covered = key_end(text, at);
+          windows->push_back(window(at, key_covered, 1, n, kTriggerSkDash));
         }
         lit &= ~kTriggerSkDash;  // keep looking for more keys
+      }
+      if (windows && (lit & kTriggerAt)) {
+        for (std::uint32_t at_bits = at_sign_bits(p) & limit; at_bits; at_bits &= at_bits - 1) {
+          std::size_t at = i + static_cast<std::size_t>(__builtin_ctz(at_bits));
+          if (at < email_covered) continue;
+          email_covered = email_end(text, at);
+          windows->push_back(window(email_begin(text, at), email_covered, 1, n, kTriggerAt));
+        }
+        lit &= ~kTriggerAt;  // keep looking for more addresses
       }
       mask &= ~lit;
     }
@@ -193,8 +262,7 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
         std::uint32_t hit = cluster_fires(text, at, mask, end);
         fired |= hit;
         if (windows && (hit & kTriggerDigits)) {
-          windows->push_back({static_cast<std::uint32_t>(at >= 2 ? at - 2 : 0),
-                              static_cast<std::uint32_t>(end < n ? end + 1 : n), kTriggerDigits});
+          push_cluster_windows(*windows, at, end, n, hit);
           hit &= ~kTriggerDigits;  // keep looking for the other clusters
         }
         mask &= ~hit;
@@ -210,19 +278,258 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
   return fired;
 }
 
-std::size_t find_string_stop(std::string_view text, std::size_t from) {
-  const std::size_t n = text.size();
-  std::size_t i = from;
-  for (; i + kChunk <= n; i += kChunk) {
-    const U8x16 c = load(text.data() + i);
-    std::uint32_t stop = mask_of((c == splat('"')) | (c == splat('\\')) | (c < splat(0x20)));
-    if (stop) return i + static_cast<std::size_t>(__builtin_ctz(stop));
+namespace {
+
+// Bit p of the result is bit p + k of the bitmap `m` (k in 1..63). Bitmaps end with a zero
+// word past the line, so m[w + 1] exists.
+std::uint64_t ahead(const std::vector<std::uint64_t>& m, std::size_t w, unsigned k) {
+  return m[w] >> k | m[w + 1] << (64 - k);
+}
+
+// Bit p of the result is bit p - k of `m` (k in 1..63); zeros before the start.
+std::uint64_t behind(const std::vector<std::uint64_t>& m, std::size_t w, unsigned k) {
+  const std::uint64_t prev = w ? m[w - 1] : 0;
+  return m[w] << k | prev >> (64 - k);
+}
+
+// The first digit of the digit cluster (see cluster_fires) that holds the digit at `q`:
+// runs are joined to the previous one by one or two separators, exactly the rule by which
+// cluster_fires extends a cluster forwards, so walking it backwards finds the same start.
+std::size_t cluster_start(std::string_view t, std::size_t q) {
+  for (;;) {
+    while (q > 0 && is_digit(t[q - 1])) --q;
+    if (q >= 2 && is_cluster_separator(t[q - 1]) && is_digit(t[q - 2])) {
+      q -= 2;
+    } else if (q >= 3 && is_cluster_separator(t[q - 1]) && is_cluster_separator(t[q - 2]) && is_digit(t[q - 3])) {
+      q -= 3;
+    } else {
+      return q;
+    }
   }
-  for (; i < n; ++i) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '"' || c == '\\' || c < 0x20) return i;
+}
+
+// The literal triggers of `mask` that start at t[q] (the scalar form of literal_fires).
+std::uint32_t literal_at(std::string_view t, std::size_t q, std::uint32_t mask) {
+  auto is = [&](std::size_t k, char c) { return q + k < t.size() && t[q + k] == c; };
+  auto is_any_case = [&](std::size_t k, char c) { return q + k < t.size() && (t[q + k] | 0x20) == c; };
+  std::uint32_t fired = 0;
+  if (is(0, '@')) fired |= kTriggerAt;
+  if (is(0, 's') && is(1, 'k') && is(2, '-')) fired |= kTriggerSkDash;
+  if (is(0, 'A') && (is(1, 'K') || is(1, 'S')) && is(2, 'I') && is(3, 'A')) fired |= kTriggerAws;
+  if (is(0, 'e') && is(1, 'y') && is(2, 'J')) fired |= kTriggerJwt;
+  if (is_any_case(0, 'b') && is_any_case(1, 'e') && is_any_case(2, 'a') && is_any_case(3, 'r')) fired |= kTriggerBear;
+  return fired & mask;
+}
+
+
+// The byte classes LineIndex::build needs, one bit per byte of a 64-byte block, computed
+// with 16-byte vectors (SSE2/NEON/plain), or 32 (AVX2) or 64 bytes (AVX-512BW) chosen at run
+// time: the build is -O2 for any x86_64, and the classification is most of build().
+struct Planes {
+  std::uint64_t *digit, *sep, *upper, *high, *dot, *plus, *stop, *lit;
+  std::uint64_t* non_ascii;  // per block: nonzero if a byte is >= 0x80
+};
+
+// One block's classification, written once and expanded per vector width: a template cannot
+// carry the AVX2 target (GCC inlines the AVX2 helpers into the default-target template first).
+// U/I: unsigned/signed byte vectors; LOAD(p): a U from p; BITS(m): one bit per lane of m.
+#define AUDITSHIP_CLASSIFY_BLOCK(U, I, LOAD, BITS, block, out, w)                                           \
+  do {                                                                                                     \
+    std::uint64_t digit = 0, sep = 0, upper = 0, high = 0, dot = 0, plus = 0, stop = 0, lit = 0;           \
+    U any = U{};                                                                                           \
+    for (unsigned k = 0; k < 64; k += sizeof(U)) {                                                         \
+      const char* p = (block) + k;                                                                         \
+      const U c0 = LOAD(p), c1 = LOAD(p + 1), c2 = LOAD(p + 2), c3 = LOAD(p + 3);                          \
+      any |= c0;                                                                                           \
+      const U lower = U{} + 0x20;                                                                          \
+      const I is_dot = c0 == '.';                                                                          \
+      digit |= std::uint64_t{BITS(static_cast<I>(c0 - '0' < 10))} << k;                                   \
+      high |= std::uint64_t{BITS(static_cast<I>(c0 - '2' < 8))} << k;                                      \
+      upper |= std::uint64_t{BITS(static_cast<I>(c0 - 'A' < 26))} << k;                                    \
+      sep |= std::uint64_t{BITS((c0 == ' ') | (c0 == '-') | is_dot | (c0 == '(') | (c0 == ')'))} << k;     \
+      dot |= std::uint64_t{BITS(is_dot)} << k;                                                             \
+      plus |= std::uint64_t{BITS(c0 == '+')} << k;                                                         \
+      stop |= std::uint64_t{BITS((c0 == '"') | (c0 == '\\') | static_cast<I>(c0 < 0x20))} << k;            \
+      const I literals = (c0 == '@') | ((c0 == 's') & (c1 == 'k') & (c2 == '-')) |                         \
+                         ((c0 == 'A') & ((c1 == 'K') | (c1 == 'S')) & (c2 == 'I') & (c3 == 'A')) |         \
+                         ((c0 == 'e') & (c1 == 'y') & (c2 == 'J')) |                                       \
+                         (((c0 | lower) == 'b') & ((c1 | lower) == 'e') & ((c2 | lower) == 'a') &          \
+                          ((c3 | lower) == 'r'));                                                          \
+      lit |= std::uint64_t{BITS(literals)} << k;                                                           \
+    }                                                                                                      \
+    (out).digit[w] = digit, (out).sep[w] = sep, (out).upper[w] = upper, (out).high[w] = high;              \
+    (out).dot[w] = dot, (out).plus[w] = plus, (out).stop[w] = stop, (out).lit[w] = lit;                    \
+    (out).non_ascii[w] = BITS(any >= 0x80);                                                                \
+  } while (0)
+
+void classify_portable(const char* data, std::size_t words, const Planes& out) {
+  for (std::size_t w = 0; w < words; ++w) AUDITSHIP_CLASSIFY_BLOCK(U8x16, I8x16, load, bits, data + w * 64, out, w);
+}
+
+#if defined(__x86_64__)
+// One x86 vector width: its byte vectors, load, bit extraction (MOVEMASK on the REG value `m`)
+// and the classification function NAME, all compiled for ISA.
+#define AUDITSHIP_X86_CLASSIFIER(BYTES, ISA, REG, MOVEMASK, NAME)                                                \
+  typedef unsigned char U8x##BYTES __attribute__((vector_size(BYTES)));                                    \
+  typedef signed char I8x##BYTES __attribute__((vector_size(BYTES)));                                      \
+  __attribute__((target(ISA))) inline U8x##BYTES load##BYTES(const char* p) {                              \
+    U8x##BYTES v;                                                                                          \
+    std::memcpy(&v, p, sizeof v);                                                                          \
+    return v;                                                                                              \
+  }                                                                                                        \
+  __attribute__((target(ISA))) inline std::uint64_t bits##BYTES(I8x##BYTES v) {                            \
+    const auto m = reinterpret_cast<REG>(v);                                                               \
+    return static_cast<std::uint64_t>(MOVEMASK);                                                           \
+  }                                                                                                        \
+  __attribute__((target(ISA))) void NAME(const char* data, std::size_t words, const Planes& out) {         \
+    for (std::size_t w = 0; w < words; ++w)                                                                \
+      AUDITSHIP_CLASSIFY_BLOCK(U8x##BYTES, I8x##BYTES, load##BYTES, bits##BYTES, data + w * 64, out, w);   \
   }
-  return n;
+
+AUDITSHIP_X86_CLASSIFIER(32, "avx2", __m256i, static_cast<std::uint32_t>(_mm256_movemask_epi8(m)), classify_avx2)
+// A whole block per vector: comparisons land in mask registers.
+AUDITSHIP_X86_CLASSIFIER(64, "avx512bw", __m512i, _mm512_movepi8_mask(m), classify_avx512)
+#undef AUDITSHIP_X86_CLASSIFIER
+#endif
+
+#undef AUDITSHIP_CLASSIFY_BLOCK
+
+using ClassifyFn = void (*)(const char*, std::size_t, const Planes&);
+
+ClassifyFn pick_classify() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512bw")) return classify_avx512;
+  if (__builtin_cpu_supports("avx2")) return classify_avx2;
+#endif
+  return classify_portable;
+}
+
+}  // namespace
+
+// Hits: a superset of the places the per-string triggers_fired acts on. Literal starts are
+// exact. For digits, every cluster that fires holds at least one of these digits (the rules
+// of cluster_fires, one by one):
+//   NANP: its run of exactly 10 starts with a digit >= 2 that follows no digit, whose 4th is >= 2;
+//   run == 4 after runs 3,2 / 3,3 / 6: that run of exactly 4 follows a separator which
+//     follows a digit, or two separators and a digit (it is joined to an earlier run);
+//   dotted >= 4 (runs r1.r2.r3.r4 of <= 3 digits joined by single dots): r2 and r3 both start
+//     a "middle" run (a digit after '.' after a digit, whose <= 3 digits are followed by '.'
+//     and a digit), and r3 starts 2 to 4 bytes after r2;
+//   >= 13 digits: the cluster's first digit starts 13 bytes of digits and separators;
+//   '+' and >= 7 digits: its first digit follows a '+';
+//   IBAN (checked at a cluster's first digit): two capitals, then two digits (the rest of its
+//     test, iban_starts_word, is left to cluster_fires).
+// Each hit is then walked from its cluster's first digit by cluster_fires itself, so the
+// digit triggers fire exactly where the per-string walk fires them. The bytes around a string
+// token are its quotes, which are none of digit, separator, capital, '+' or a literal's
+// byte: every test above reads the same bits at a string's edges as on the string alone.
+void LineIndex::build(std::string_view line) {
+  static const ClassifyFn classify = pick_classify();
+  line_ = line;
+  const std::size_t n = line.size();
+  words_ = n / 64 + 1;  // bit n exists: next_stop() always finds a stop (a zero byte)
+  padded_.assign(line);
+  padded_.resize(words_ * 64 + 32 + 3, '\0');  // a 32-byte load at a block's last chunk + 3
+  for (auto* m : {&stops_, &hits_, &digit_, &sep_, &cls_, &upper_, &high_, &dot_, &plus_, &lit_, &run4_, &cls2_,
+                  &cls4_, &mid_, &non_ascii_}) {
+    m->resize(words_ + 1);
+    m->back() = 0;  // ahead() reads one word past the line
+  }
+  classify(padded_.data(), words_,
+           {digit_.data(), sep_.data(), upper_.data(), high_.data(), dot_.data(), plus_.data(), stops_.data(),
+            lit_.data(), non_ascii_.data()});
+  ascii_ = std::all_of(non_ascii_.begin(), non_ascii_.begin() + static_cast<std::ptrdiff_t>(words_),
+                       [](std::uint64_t b) { return b == 0; });
+  // Bit p of run4_: 4 digits from p; of cls4_: 4 digits or separators from p; of mid_: a
+  // middle run of a dotted quad starts at p.
+  for (std::size_t w = 0; w < words_; ++w) {
+    cls_[w] = digit_[w] | sep_[w];
+    run4_[w] = digit_[w] & ahead(digit_, w, 1) & ahead(digit_, w, 2) & ahead(digit_, w, 3);
+  }
+  for (std::size_t w = 0; w < words_; ++w) {
+    cls2_[w] = cls_[w] & ahead(cls_, w, 1);
+    const std::uint64_t d = digit_[w], d1 = ahead(digit_, w, 1), d2 = ahead(digit_, w, 2);
+    const std::uint64_t dot1 = ahead(dot_, w, 1), dot2 = ahead(dot_, w, 2), dot3 = ahead(dot_, w, 3);
+    mid_[w] = d & behind(dot_, w, 1) & behind(digit_, w, 2) &
+              ((dot1 & d2) | (d1 & dot2 & ahead(digit_, w, 3)) | (d1 & d2 & dot3 & ahead(digit_, w, 4)));
+  }
+  for (std::size_t w = 0; w < words_; ++w) cls4_[w] = cls2_[w] & ahead(cls2_, w, 2);
+  for (std::size_t w = 0; w < words_; ++w) {
+    const std::uint64_t d = digit_[w];
+    const std::uint64_t run_start = d & ~behind(digit_, w, 1);
+    const std::uint64_t run10 = run4_[w] & ahead(run4_, w, 4) & ahead(digit_, w, 8) & ahead(digit_, w, 9) &
+                                ~ahead(digit_, w, 10);
+    const std::uint64_t nanp = run_start & run10 & high_[w] & ahead(high_, w, 3);
+    const std::uint64_t joined_four =
+        run_start & run4_[w] & ~ahead(digit_, w, 4) & behind(sep_, w, 1) &
+        (behind(digit_, w, 2) | (behind(sep_, w, 2) & behind(digit_, w, 3)));
+    const std::uint64_t dotted = mid_[w] & (ahead(mid_, w, 2) | ahead(mid_, w, 3) | ahead(mid_, w, 4));
+    const std::uint64_t long_cluster = d & cls4_[w] & ahead(cls4_, w, 4) & ahead(cls4_, w, 8) & ahead(cls_, w, 12);
+    const std::uint64_t after_plus = d & behind(plus_, w, 1);
+    const std::uint64_t iban = d & ahead(digit_, w, 1) & behind(upper_, w, 1) & behind(upper_, w, 2);
+    hits_[w] = lit_[w] | nanp | joined_four | dotted | long_cluster | after_plus | iban;
+  }
+}
+
+std::size_t LineIndex::next_stop(std::size_t from) const {
+  std::size_t w = from / 64;
+  if (w >= words_) return line_.size();
+  std::uint64_t bits = stops_[w] & (~std::uint64_t{0} << (from % 64));
+  while (!bits) bits = stops_[++w];  // the zero byte at line_.size() is a stop
+  return std::min(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)), line_.size());
+}
+
+// The per-string walk visits every cluster from its first digit and every literal start, in
+// order; here only clusters holding a hit are walked (from the same first digit, with the
+// same cluster_fires) and literal starts are exactly the literal hits, so the fired bits and
+// the windows, in the same order, are the same.
+std::uint32_t LineIndex::triggers_fired(std::size_t begin, std::size_t end, std::uint32_t mask,
+                                        std::vector<Window>* windows) const {
+  if (windows) windows->clear();
+  std::uint32_t fired = 0;
+  if (begin >= end) return fired;
+  const std::string_view t = line_.substr(begin, end - begin);
+  std::size_t key_covered = 0, email_covered = 0, cluster_end = 0;  // offsets in t
+  const std::size_t last = (end - 1) / 64;
+  for (std::size_t w = begin / 64; w <= last && mask; ++w) {
+    std::uint64_t bits = hits_[w];
+    if (w == begin / 64) bits &= ~std::uint64_t{0} << (begin % 64);
+    if (w == last) bits &= ~std::uint64_t{0} >> (63 - (end - 1) % 64);
+    while (bits && mask) {
+      const std::size_t q = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)) - begin;
+      bits &= bits - 1;
+      if (!is_digit(t[q])) {
+        std::uint32_t lit = literal_at(t, q, mask);
+        fired |= lit;
+        if (windows && (lit & kTriggerSkDash)) {
+          if (q >= key_covered) {
+            key_covered = key_end(t, q);
+            windows->push_back(window(q, key_covered, 1, t.size(), kTriggerSkDash));
+          }
+          lit &= ~kTriggerSkDash;
+        }
+        if (windows && (lit & kTriggerAt)) {
+          if (q >= email_covered) {
+            email_covered = email_end(t, q);
+            windows->push_back(window(email_begin(t, q), email_covered, 1, t.size(), kTriggerAt));
+          }
+          lit &= ~kTriggerAt;
+        }
+        mask &= ~lit;
+        continue;
+      }
+      if (!(mask & kDigitTriggers) || q < cluster_end) continue;
+      const std::size_t at = cluster_start(t, q);
+      std::uint32_t hit = cluster_fires(t, at, mask, cluster_end);
+      fired |= hit;
+      if (windows && (hit & kTriggerDigits)) {
+        push_cluster_windows(*windows, at, cluster_end, t.size(), hit);
+        hit &= ~kTriggerDigits;
+      }
+      mask &= ~hit;
+    }
+  }
+  return fired;
 }
 
 }  // namespace auditship::redact

@@ -4,11 +4,13 @@
 // corpus and on generated adversarial strings built to sit on the prefilters' edges.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "auditship/redact/redactor.h"
+#include "auditship/redact/trigger.h"
 #include "support/redact_corpus.h"
 
 namespace auditship::redact {
@@ -55,8 +57,9 @@ const std::vector<std::string>& pieces() {
       "DE89370400440532013000", "DE89 3704 0044 0532 0130 00", "GB82WEST12345698765432", "GB82 WEST 1234 5698 7654 32",
       "sk-", "sk-or-v1-", "sk-ant-", "sk-proj-", "abcdefghijABCDEFGHIJ0123456789", "AKIA", "ASIA", "IOSFODNN7EXAMPLE",
       "eyJ", "eyJhbGciOiJIUzI1NiJ9", ".", "Bearer ", "bearer ", "Authorization: Bearer ", "authorization=",
-      "john.doe", "example.com", "a@b.co", "user@localhost", "gen-", "v", "e", "E5", "\\n", "\\\"", "\\\\", "\\/",
-      "\\t", "\\u0040", "\\u0031", "\\u0032", "\\u002d", "\\u002e", "\\u002B", "\\u0041", "\\u004b", "\\u0020",
+      "john.doe", "example.com", "a@b.co", "user@localhost", "%", "o%k+tag", "x@y@z.io", "gen-", "v", "e", "E5",
+      "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u0040", "\\u0031", "\\u0032", "\\u002d", "\\u002e", "\\u002B",
+      "\\u0041", "\\u004b", "\\u0020",
       "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
   return p;
 }
@@ -98,6 +101,44 @@ RedactConfig with_custom() {
   c.custom.push_back({"employee_id", "EMP-[0-9]{6}", "[EMPLOYEE_ID]", "none"});
   c.custom.push_back({"anchored_ticket", "^T[0-9]+$", "[TICKET]", "none"});
   return c;
+}
+
+// The line index must answer exactly what the per-string trigger walk answers, windows
+// included, for every string of a line (it replaces that walk on the first pass).
+TEST(RedactorDiffTest, LineIndexEqualsPerStringTriggers) {
+  std::mt19937_64 rng(5);
+  LineIndex index;
+  std::vector<Window> expected, actual;
+  const std::uint32_t all = (1u << kTriggerCount) - 1;
+  for (int i = 0; i < 200000; ++i) {
+    std::string s = adversarial(rng);
+    if (i % 3 == 0)  // long strings: clusters and literals across 64-byte words
+      for (int k = 0; k < 6; ++k) s += adversarial(rng);
+    const std::string line = "{\"k\":\"" + s + "\"}";
+    const std::uint32_t mask = i % 4 ? all : static_cast<std::uint32_t>(rng()) & all;  // also partial sets
+    index.build(line);
+    const bool with_windows = i % 2 == 0;
+    std::uint32_t want = triggers_fired(s, mask, with_windows ? &expected : nullptr);
+    std::uint32_t got = index.triggers_fired(6, 6 + s.size(), mask, with_windows ? &actual : nullptr);
+    ASSERT_EQ(want, got) << s;
+    if (!with_windows) continue;
+    // Scanner::find reads the windows of each trigger in order; the order between triggers
+    // does not matter (the per-string walk lists a chunk's keys before its clusters).
+    auto by_trigger = [](std::vector<Window> v) {
+      std::stable_sort(v.begin(), v.end(), [](const Window& a, const Window& b) { return a.trigger < b.trigger; });
+      return v;
+    };
+    expected = by_trigger(expected);
+    actual = by_trigger(actual);
+    ASSERT_EQ(expected.size(), actual.size()) << s;
+    for (std::size_t w = 0; w < expected.size(); ++w) {
+      ASSERT_EQ(expected[w].begin, actual[w].begin) << s;
+      ASSERT_EQ(expected[w].end, actual[w].end) << s;
+      ASSERT_EQ(expected[w].trigger, actual[w].trigger) << s;
+    }
+    const std::size_t stop = s.find_first_of("\"\\");
+    ASSERT_EQ(index.next_stop(6), 6 + (stop == std::string::npos ? s.size() : stop));
+  }
 }
 
 TEST(RedactorDiffTest, CorpusDefaultDetectors) { run_corpus({}); }
