@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "auditship/metrics/scrape.h"
 #include "support/agent.h"
 #include "support/chaos.h"
 #include "support/cluster.h"
@@ -58,15 +59,22 @@ std::uint64_t committed_for(const std::string& state, const RotatingLog& log) {
 
 std::uint64_t file_size(const std::string& path) { return fs::file_size(path); }
 
-TEST(Chaos, FullStateDirKeepsTheLastGoodCheckpointAndRecoversWhenSpaceReturns) {
+// What both full-disk scenarios share: state_dir on a 256 KiB tmpfs, a broker, one log.
+class ChaosFullDisk : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!small.error().empty()) GTEST_SKIP() << "cannot mount a tmpfs for state_dir (" << small.error() << "): needs root";
+  }
   TempDir dir;
   const std::string state = dir.file("state");
-  SmallFileSystem small(state);
-  if (!small.error().empty()) GTEST_SKIP() << "cannot mount a tmpfs for state_dir (" << small.error() << "): needs root";
-  MockCluster cluster(4);
-  TopicFollower records(cluster.bootstrap(), kTopic);
+  SmallFileSystem small{state};
+  MockCluster cluster{4};
+  TopicFollower records{cluster.bootstrap(), kTopic};
   const std::string logs = logs_dir(dir);
-  RotatingLog a(logs, "a.jsonl", "a");
+  RotatingLog a{logs, "a.jsonl", "a"};
+};
+
+TEST_F(ChaosFullDisk, FullStateDirKeepsTheLastGoodCheckpointAndRecoversWhenSpaceReturns) {
   a.append(2000);
   const std::string config = test_config(logs + "/*.jsonl", state, cluster.bootstrap());
   auto agent = std::make_unique<Agent>(dir, config);
@@ -98,6 +106,46 @@ TEST(Chaos, FullStateDirKeepsTheLastGoodCheckpointAndRecoversWhenSpaceReturns) {
   EXPECT_EQ(agent->stop(), 0);
   expect_exactly_once(report("state_dir full (tmpfs 256k)", records, expected,
                              "checkpoint kept at its last good value, caught up when space returned"));
+}
+
+// The disk buffer on a full state_dir while Kafka is down: writing a segment fails, the batch
+// waits in memory instead (reading pauses at the memory bound), the error is logged and
+// counted, and once Kafka and space return everything arrives — nothing is lost to a full disk.
+TEST_F(ChaosFullDisk, DiskBufferOnAFullStateDirKeepsBatchesInMemoryAndLosesNothing) {
+  a.append(500);
+  Agent agent(dir, test_config(logs + "/*.jsonl", state, cluster.bootstrap(),
+                               "buffer:\n  max_disk_bytes: 64MiB\n  spill_after: 200ms\n"));
+  const std::string url = agent.metrics_url();
+  ASSERT_FALSE(url.empty()) << agent.log();
+  std::map<std::string, std::uint64_t> expected{{"a", a.written()}};
+  ASSERT_TRUE(wait_delivered(records, expected, seconds(30))) << agent.log();
+
+  small.fill("filler");
+  cluster.command("down");
+  // In chunks, so batches arrive while older ones wait longer than spill_after: they spill.
+  for (int i = 0; i < 10; ++i) {
+    a.append(100);
+    std::this_thread::sleep_for(milliseconds(300));
+  }
+  ASSERT_TRUE(eventually([&] { return agent.log().find("disk buffer: write failed") != std::string::npos; },
+                         seconds(20)))
+      << agent.log();
+  EXPECT_TRUE(agent.process().running()) << agent.log();
+  cluster.command("up");
+  fs::remove(state + "/filler");
+  expected["a"] = a.written();
+  ASSERT_TRUE(wait_delivered(records, expected, seconds(60))) << agent.log();
+  auto page = metrics::http_get(url + "/metrics", seconds(5));
+  ASSERT_TRUE(page) << page.error();
+  const metrics::Samples m = metrics::parse_prometheus(page->body);
+  const double io_errors = metrics::sum_of(m, "auditship_buffer_io_errors_total");
+  EXPECT_GT(io_errors, 0) << "the failed writes are counted";
+  std::this_thread::sleep_for(milliseconds(500));
+  EXPECT_EQ(agent.stop(), 0);
+  const Figure fig = report("disk buffer on a full state_dir (tmpfs 256k)", records, expected,
+                            "segment writes failed (" + std::to_string(static_cast<int>(io_errors)) +
+                                " I/O errors counted); batches waited in memory and shipped when Kafka returned");
+  EXPECT_EQ(fig.lost, 0u);
 }
 
 // A checkpoint file truncated or with a flipped byte (a crash on a file system that does not
