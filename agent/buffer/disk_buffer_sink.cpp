@@ -82,12 +82,7 @@ std::uint64_t count_records(const std::string& path, std::uint64_t from) {
     std::fclose(f);
   }
   std::uint64_t records = 0;
-  for (std::size_t pos = std::max<std::uint64_t>(kSegmentHeaderBytes, from); pos < bytes.size();) {
-    FrameScan s = scan_frame(bytes, pos);
-    if (s.kind == FrameScan::kNeedMore) break;
-    if (s.kind == FrameScan::kFrame) records += s.records;
-    pos = s.end;
-  }
+  for_each_frame(bytes, from, [&](const FrameScan& s) { records += s.records; });
   return records;
 }
 

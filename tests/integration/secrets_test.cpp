@@ -34,17 +34,13 @@ std::string buffered_text(const std::string& dir, std::size_t& frames) {
   for (const auto& f : files_under(dir)) {
     const std::string bytes = read_file(f);
     if (!buffer::valid_segment_header(bytes)) continue;
-    for (std::size_t pos = buffer::kSegmentHeaderBytes;;) {
-      const buffer::FrameScan scan = buffer::scan_frame(bytes, pos);
-      if (scan.kind == buffer::FrameScan::kNeedMore) break;
-      pos = scan.end;
-      if (scan.kind != buffer::FrameScan::kFrame) continue;
+    buffer::for_each_frame(bytes, 0, [&](const buffer::FrameScan& scan) {
       auto batch = buffer::decode_frame(scan);
-      if (!batch) continue;
+      if (!batch) return;
       ++frames;
       for (const Record& r : (*batch)->records) text += std::string((*batch)->payload(r)) + '\n';
       text += (*batch)->fields;
-    }
+    });
   }
   return text;
 }

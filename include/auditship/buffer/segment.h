@@ -63,6 +63,19 @@ struct FrameScan {
 // Looks at `bytes[pos..]` (bytes = a whole segment or its prefix written so far).
 [[nodiscard]] FrameScan scan_frame(std::string_view bytes, std::size_t pos);
 
+// Calls `fn(const FrameScan&)` for every whole frame whose hashes check out in `bytes[from..]`,
+// stepping over corrupt spans and stopping at a torn tail: what a reader of a finished segment
+// (or of the prefix written so far) can trust.
+template <class Fn>
+void for_each_frame(std::string_view bytes, std::size_t from, Fn&& fn) {
+  for (std::size_t pos = from < kSegmentHeaderBytes ? kSegmentHeaderBytes : from; pos < bytes.size();) {
+    const FrameScan s = scan_frame(bytes, pos);
+    if (s.kind == FrameScan::kNeedMore) break;
+    if (s.kind == FrameScan::kFrame) fn(s);
+    pos = s.end;
+  }
+}
+
 // Decompresses and decodes a kFrame. Errors when zstd's checksum or the decode fails.
 [[nodiscard]] Result<BatchPtr> decode_frame(const FrameScan& frame);
 
