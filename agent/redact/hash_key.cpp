@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "auditship/common/hash.h"
 #include "auditship/common/log.h"
 
 namespace auditship::redact {
@@ -22,12 +23,8 @@ bool needs_host_key(const RedactConfig& config) {
 Status create_key(const std::string& path) {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return Error{"cannot generate an HMAC key: no randomness from OpenSSL"};
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  for (unsigned char b : bytes) {
-    hex += kHex[b >> 4];
-    hex += kHex[b & 15];
-  }
+  append_hex(bytes, sizeof bytes, hex);
   hex += '\n';
   // O_EXCL: two agents starting on one state_dir never overwrite each other's key; the loser
   // reads the winner's. Written to a temp name first so a crash never leaves a short key.

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "auditship/common/hash.h"
+
 namespace auditship::redact {
 
 HmacSha256::HmacSha256(std::string_view key) {
@@ -31,13 +33,7 @@ void HmacSha256::append_hex(std::string_view data, std::string& out) {
   EVP_MAC_init(ctx_, nullptr, 0, nullptr);
   EVP_MAC_update(ctx_, reinterpret_cast<const unsigned char*>(data.data()), data.size());
   EVP_MAC_final(ctx_, md, &len, sizeof md);
-  static constexpr char kHex[] = "0123456789abcdef";
-  const std::size_t at = out.size();
-  out.resize(at + 2 * len);
-  for (std::size_t i = 0; i < len; ++i) {
-    out[at + 2 * i] = kHex[md[i] >> 4];
-    out[at + 2 * i + 1] = kHex[md[i] & 0xF];
-  }
+  auditship::append_hex(md, len, out);
 }
 
 }  // namespace auditship::redact

@@ -1,6 +1,9 @@
 #pragma once
 // FNV-1a 64: a stable (across runs and hosts) hash for file fingerprints. Not for secrets.
+// And the lowercase hex form digests and keys are written in.
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace auditship {
@@ -11,6 +14,15 @@ constexpr std::uint64_t fnv1a64(std::string_view data, std::uint64_t h = 0xcbf29
     h *= 0x100000001b3ull;
   }
   return h;
+}
+
+// Appends two lowercase hex digits per byte of [bytes, bytes + n) to `out`.
+inline void append_hex(const unsigned char* bytes, std::size_t n, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < n; ++i) {
+    out += kHex[bytes[i] >> 4];
+    out += kHex[bytes[i] & 15];
+  }
 }
 
 }  // namespace auditship
