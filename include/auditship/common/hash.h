@@ -19,9 +19,14 @@ constexpr std::uint64_t fnv1a64(std::string_view data, std::uint64_t h = 0xcbf29
 // Appends two lowercase hex digits per byte of [bytes, bytes + n) to `out`.
 inline void append_hex(const unsigned char* bytes, std::size_t n, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Grow once and write in place: a per-character append was 2.6 % of the agent's CPU (one
+  // 64-digit HMAC per record).
+  std::size_t at = out.size();
+  out.resize(at + 2 * n);
+  char* p = out.data() + at;
   for (std::size_t i = 0; i < n; ++i) {
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 15];
+    p[2 * i] = kHex[bytes[i] >> 4];
+    p[2 * i + 1] = kHex[bytes[i] & 15];
   }
 }
 
