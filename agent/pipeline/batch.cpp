@@ -24,7 +24,18 @@ Slice Batch::add_field(std::string_view text) {
 void Batch::compact() {
   if (output.empty() || input.empty()) return;  // nothing rewritten: payloads stay in `input`, zero copy
   std::size_t bytes = 0;
-  for (const Record& r : records) bytes += r.payload.length;
+  bool all_in_output = true;
+  for (const Record& r : records) {
+    bytes += r.payload.length;
+    all_in_output = all_in_output && r.payload_in_output;
+  }
+  if (all_in_output && bytes == output.size()) {
+    // Every line was rewritten (user_id is hashed by default) and `output` holds nothing else:
+    // it already is the packed form, so only `input` goes.
+    for (Record& r : records) r.raw = {};
+    std::string().swap(input);
+    return;
+  }
   std::string packed;
   packed.reserve(bytes);
   for (Record& r : records) {

@@ -43,5 +43,36 @@ TEST(BatchCompact, NothingRewrittenKeepsTheZeroCopyInput) {
   EXPECT_FALSE(b->records[1].payload_in_output);
 }
 
+// Rewrites every record into `output`, in order, each with `prefix` before it.
+BatchPtr all_rewritten(const std::string& prefix) {
+  BatchPtr b = make_batch({{"one"}, {"two"}});
+  for (Record& r : b->records) {
+    b->output += prefix;
+    const std::size_t at = b->output.size();
+    b->output += std::string(b->raw(r)) + "!";
+    b->set_output_payload(r, at);
+  }
+  return b;
+}
+
+TEST(BatchCompact, EveryLineRewrittenKeepsOutputWithoutACopy) {
+  BatchPtr b = all_rewritten("");
+  const char* data = b->output.data();
+  b->compact();
+  EXPECT_EQ(b->output.data(), data) << "output already packed: not copied";
+  EXPECT_EQ(b->output, "one!two!");
+  EXPECT_EQ(b->input.capacity(), std::string().capacity()) << "memory released";
+  EXPECT_EQ(b->payload(b->records[1]), "two!");
+  EXPECT_EQ(b->records[1].raw.length, 0u);
+}
+
+TEST(BatchCompact, EveryLineRewrittenWithDeadBytesInOutputIsPacked) {
+  BatchPtr b = all_rewritten("dead");  // e.g. an envelope later rewritten again
+  b->compact();
+  EXPECT_EQ(b->output, "one!two!") << "the dead bytes are not kept in flight";
+  EXPECT_EQ(b->payload(b->records[0]), "one!");
+  EXPECT_TRUE(b->input.empty());
+}
+
 }  // namespace
 }  // namespace auditship
