@@ -184,7 +184,7 @@ std::string sqlite_config(const std::string& logs, const std::string& state, con
   std::string yaml = "sources:\n  - path: \"" + logs + "/*.jsonl\"\nstate_dir: \"" + state + "\"\n" +
                      "pipeline: { checkpoint_interval: 200ms, rescan_interval: 200ms }\n" + "sqlite:\n  path: \"" +
                      db + "\"\n";
-  if (!brokers.empty()) yaml += "kafka:\n  brokers: \"" + brokers + "\"\n  properties: { linger.ms: \"5\" }\n";
+  if (!brokers.empty()) yaml += "kafka:\n  brokers: \"" + brokers + "\"\n  key_field: generation_id\n  properties: { linger.ms: \"5\" }\n";
   return yaml + extra;
 }
 

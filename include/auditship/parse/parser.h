@@ -16,7 +16,7 @@
 namespace auditship::parse {
 
 struct ParserOptions {
-  std::string key_field = "generation_id";  // top-level field that becomes the Kafka key
+  std::string key_field;  // top-level field that becomes the Kafka key; empty: no key
   std::string host;                         // written into dead-letter envelopes
 };
 

@@ -14,7 +14,7 @@ TEST(Config, DefaultsFillWhatTheFileLeavesOut) {
   ASSERT_TRUE(c.ok()) << c.error();
   EXPECT_EQ(c->max_line_bytes, 1u << 20);
   EXPECT_EQ(c->kafka.topic, "openrouter-audit");
-  EXPECT_EQ(c->kafka.key_field, "generation_id");
+  EXPECT_EQ(c->kafka.key_field, "") << "no key: whole batches per partition";
   EXPECT_EQ(c->sources[0].read_from, "beginning");
   EXPECT_EQ(c->pipeline.checkpoint_interval, std::chrono::seconds(1));
 }
