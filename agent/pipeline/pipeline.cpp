@@ -11,6 +11,7 @@
 
 #include "auditship/checkpoint/checkpoint_store.h"
 #include "auditship/checkpoint/delivery_tracker.h"
+#include "auditship/common/cpu_limit.h"
 #include "auditship/common/log.h"
 #include "auditship/common/memory_budget.h"
 #include "auditship/common/metrics.h"
@@ -30,12 +31,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t kQueueBatches = 16;
 
-// pipeline.workers: 0 picks half the cores (the other half is left to librdkafka's
-// compression and the applications), at most 4: past that the single-threaded stages after
-// the workers (enrich, format, produce) are the limit (BENCHMARKS.md).
-std::size_t worker_count(int configured) {
+// pipeline.workers: 0 picks half the CPUs the agent may use (the other half is left to
+// librdkafka's compression and the applications), at most 4: past that the single-threaded
+// stages after the workers (enrich, format, produce) are the limit (BENCHMARKS.md). The CPUs
+// are the cgroup quota or affinity, not the host's cores: a 1-CPU container gets 1 worker.
+std::size_t worker_count(int configured, const CpuLimit& cpus) {
   if (configured > 0) return static_cast<std::size_t>(configured);
-  return std::clamp<std::size_t>(std::thread::hardware_concurrency() / 2, 1, 4);
+  return std::clamp<std::size_t>(cpus.cpus / 2, 1, 4);
 }
 
 std::string host_name() {
@@ -136,7 +138,7 @@ class AgentPipeline final : public Pipeline {
     if (!enricher) return Error{"enrich: " + enricher.error()};
     enricher_ = std::move(enricher.value());
     workers_ = std::make_unique<WorkerPool>(
-        WorkerPoolOptions{worker_count(config_.pipeline.workers), kQueueBatches,
+        WorkerPoolOptions{worker_count(config_.pipeline.workers, cpus_), kQueueBatches,
                           parse::ParserOptions{config_.kafka.key_field, host}},
         std::move(redactor), [this](BatchPtr b) { enrich(std::move(b)); });
 
@@ -170,7 +172,8 @@ class AgentPipeline final : public Pipeline {
   int run(const std::atomic<int>& stop, const RunOptions& options) override {
     tailer_->start();
     log::info("auditship started", {{"version", AUDITSHIP_VERSION}, {"sources", config_.sources.size()},
-                                    {"workers", workers_->workers()}, {"state_dir", config_.state_dir}});
+                                    {"workers", workers_->workers()}, {"cpus", cpus_.cpus},
+                                    {"cpu_limit", cpus_.reason}, {"state_dir", config_.state_dir}});
     int exit_code = 0;
     auto next_checkpoint = Clock::now() + config_.pipeline.checkpoint_interval;
     int reloads_seen = options.reload ? options.reload->load() : 0;
@@ -403,6 +406,7 @@ class AgentPipeline final : public Pipeline {
   config::Config config_;
   PipelineStats stats_;
   std::string host_;
+  CpuLimit cpus_ = cpu_limit();  // sizes the worker pool; logged at start
   MemoryBudget budget_;
   std::string bootstrap_;
   checkpoint::CheckpointStorePtr checkpoints_;

@@ -42,7 +42,8 @@ struct PipelineConfig {
     v.field("rescan_interval", rescan_interval, "How often globs are re-expanded and files polled");
     v.field("shutdown_timeout", shutdown_timeout, "How long SIGTERM waits for Kafka acknowledgements");
     v.field("workers", workers,
-            "Parse+redact threads; 0: half the cores, 1 to 4. Output order per file is the same for any number");
+            "Parse+redact threads; 0: half the CPUs the agent may use (cgroup quota or affinity), 1 to 4. Output "
+            "order per file is the same for any number");
   }
 };
 
