@@ -1,6 +1,7 @@
 #include "auditship/sink/kafka_sink.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <vector>
 
@@ -212,7 +213,7 @@ void KafkaSink::produce(InFlight& f, std::size_t index) {
   std::string_view key = b.field(r.key);
   std::string_view source = b.source ? std::string_view(b.source->path) : std::string_view();
   char offset[24];
-  int offset_len = std::snprintf(offset, sizeof offset, "%llu", static_cast<unsigned long long>(r.file_offset));
+  const int offset_len = static_cast<int>(std::to_chars(offset, offset + sizeof offset, r.file_offset).ptr - offset);
   rd_kafka_topic_t* topic = r.disposition == Disposition::kDeadLetter ? dlq_ : topic_;
   submit(
       [&] {
