@@ -4,10 +4,14 @@
 // cluster as its own process, a consumer that follows the topic, and the subject:
 //   - auditship: `auditship run --once` from the start of the corpus file (tail, parse, redact
 //     with all default detectors, zstd, checkpoints; done = every record acknowledged);
-//   - kcat (the floor): `kcat -P -z zstd -l corpus` (no parsing, no redaction).
-// Subjects alternate run by run. Reported per subject (medians): wall time until the consumer
+//   - kcat (the floor): `kcat -P -z zstd -l corpus` (no parsing, no redaction);
+//   - syslog-ng (a peer, when installed: Debian's syslog-ng-core and syslog-ng-mod-rdkafka):
+//     file() → PCRE subst() of the seed's five patterns on the raw line → kafka-c() with zstd.
+//     It follows the file forever, so it is stopped (SIGTERM) once the consumer has every record.
+// The consumer also counts delivered records that are no longer valid JSON (what a raw-line
+// regex does to numbers, e.g. "created":[PHONE]). Subjects alternate run by run. Reported per subject (medians): wall time until the consumer
 // has every record, records/s, MB/s, the subject's user+sys CPU per record and its peak RSS
-// (from wait4), records delivered and lost; then the ratios auditship/kcat.
+// (from wait4), records delivered and lost; then the ratios auditship/kcat (and /syslog-ng).
 //
 //   build/bench/auditship-e2e --records 200000 --runs 5 --workdir /tmp/e2e
 #include <fcntl.h>
@@ -26,6 +30,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "auditship/cli/options.h"
 #include "auditship/sink/topic_reader.h"
@@ -85,16 +91,36 @@ std::string read_line(int fd) {
 struct Result {
   double wall = 0, cpu = 0, rss_mb = 0;
   std::uint64_t delivered = 0;
+  std::uint64_t invalid_json = 0;  // delivered records a JSON parser rejects
 };
 
 struct Setup {
-  std::string workdir, corpus, agent, mock, kcat;
+  std::string workdir, corpus, agent, mock, kcat, syslog_ng;
   std::uint64_t records = 0, bytes = 0;
   int partitions = 16;
   std::string properties;  // extra kafka.properties for the agent, "k=v,k=v"
   std::string extra_yaml;  // appended to the agent's config
   std::string kafka_yaml;  // extra keys of the agent's kafka section, "key: value"
 };
+
+// syslog-ng as the issue measured it: each line as MESSAGE (no parsing), the seed's five
+// patterns as PCRE subst() one after another on the raw line, kafka-c() with zstd.
+void write_syslog_ng_config(const std::string& path, const std::string& corpus, const std::string& bootstrap) {
+  std::ofstream(path) << "@version: 3.38\n"
+                         "options { stats-freq(0); };\n"
+                         "source s_corpus { file(\"" << corpus << "\" flags(no-parse) follow-freq(1) log-fetch-limit(1000) "
+                         "log-iw-size(100000)); };\n"
+                         "rewrite r_pii {\n"
+                         "  subst('\\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Z|a-z]{2,}\\b', \"[EMAIL]\", value(\"MESSAGE\") type(\"pcre\") flags(\"global\"));\n"
+                         "  subst('\\b\\d{3}[-.]?\\d{3}[-.]?\\d{4}\\b', \"[PHONE]\", value(\"MESSAGE\") type(\"pcre\") flags(\"global\"));\n"
+                         "  subst('\\b\\d{3}-\\d{2}-\\d{4}\\b', \"[SSN]\", value(\"MESSAGE\") type(\"pcre\") flags(\"global\"));\n"
+                         "  subst('\\bsk-or-v1-[a-zA-Z0-9]+\\b', \"[API_KEY]\", value(\"MESSAGE\") type(\"pcre\") flags(\"global\"));\n"
+                         "  subst('\\b(?:\\d{4}[- ]?){3}\\d{4}\\b', \"[CARD]\", value(\"MESSAGE\") type(\"pcre\") flags(\"global\"));\n"
+                         "};\n"
+                         "destination d_kafka { kafka-c(bootstrap-servers(\"" << bootstrap << "\") topic(\"openrouter-audit\") "
+                         "message(\"$MESSAGE\") config(\"compression.codec\" => \"zstd\")); };\n"
+                         "log { source(s_corpus); rewrite(r_pii); destination(d_kafka); };\n";
+}
 
 // Peak RSS of a running process (VmHWM, in KiB). rusage's ru_maxrss would also count what the
 // child shared with this harness between fork and exec (the corpus, the consumer's buffers).
@@ -117,7 +143,7 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   }
   const std::string bootstrap = line.substr(10);
 
-  std::atomic<std::uint64_t> seen{0};
+  std::atomic<std::uint64_t> seen{0}, invalid{0};
   std::atomic<bool> stop{false};
   auto reader = auditship::sink::TopicReader::open(bootstrap, "openrouter-audit");
   if (!reader) {
@@ -125,8 +151,12 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
     std::exit(1);
   }
   std::thread consumer([&] {
+    simdjson::dom::parser json;
     while (!stop.load())
-      (*reader)->poll(std::chrono::milliseconds(100), [&](const auto&) { seen.fetch_add(1, std::memory_order_relaxed); });
+      (*reader)->poll(std::chrono::milliseconds(100), [&](const auto& m) {
+        if (json.parse(m.value.data(), m.value.size()).error()) invalid.fetch_add(1, std::memory_order_relaxed);
+        seen.fetch_add(1, std::memory_order_relaxed);
+      });
   });
 
   std::vector<std::string> argv;
@@ -144,9 +174,14 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
     std::ofstream(dir + "/auditship.yaml", std::ios::app) << "}\nmetrics:\n  listen: \"\"\nlog:\n  level: warn\n"
                                                            << s.extra_yaml << "\n";
     argv = {s.agent, "run", "-c", dir + "/auditship.yaml", "--once"};
+  } else if (subject == "syslog-ng") {
+    write_syslog_ng_config(dir + "/syslog-ng.conf", s.corpus, bootstrap);
+    argv = {s.syslog_ng,  "-F",        "-f", dir + "/syslog-ng.conf", "--persist-file", dir + "/persist",
+            "--pidfile", dir + "/pid", "--control", dir + "/ctl"};
   } else {
     argv = {s.kcat, "-P", "-b", bootstrap, "-t", "openrouter-audit", "-z", "zstd", "-l", s.corpus};
   }
+  const bool follows_forever = subject == "syslog-ng";
   const auto start = Clock::now();
   Child subj = spawn(argv, dir + "/subject.log", false, false);
   int status = 0;
@@ -158,8 +193,10 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   while (Clock::now() < deadline) {
     if (!exited) hwm_kib = std::max(hwm_kib, peak_rss_kib(subj.pid));
     if (!exited && ::wait4(subj.pid, &status, WNOHANG, &ru) == subj.pid) exited = true;
-    if (all_seen_at == 0 && seen.load() >= s.records)
+    if (all_seen_at == 0 && seen.load() >= s.records) {
       all_seen_at = std::chrono::duration<double>(Clock::now() - start).count();
+      if (follows_forever) ::kill(subj.pid, SIGTERM);  // done: its CPU and RSS are final
+    }
     if (exited && all_seen_at > 0) break;
     if (exited && std::chrono::duration<double>(Clock::now() - start).count() > all_seen_at + 30 && all_seen_at == 0) {
       // The subject finished but the consumer is short: give it a grace period, then report the loss.
@@ -186,7 +223,11 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   r.rss_mb = static_cast<double>(hwm_kib) / 1024.0;
   r.delivered = seen.load();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  r.invalid_json = invalid.load();
+  // A follower ends by our SIGTERM (handled or not); the others must exit 0.
+  const bool ok = follows_forever ? WIFEXITED(status) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
+                                  : WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!ok)
     std::fprintf(stderr, "%s run %d exited with status %d (see %s/subject.log)\n", subject.c_str(), index, status,
                  dir.c_str());
   return r;
@@ -210,9 +251,10 @@ int main(int argc, char** argv) {
                 {"runs", 0, true, "runs per subject, alternating (default 5)"},
                 {"workdir", 0, true, "where the corpus and runs go (default /tmp/auditship-e2e)"},
                 {"partitions", 0, true, "partitions of the topic (default 16)"},
-                {"subjects", 0, true, "comma-separated: auditship,kcat (default both)"},
+                {"subjects", 0, true, "comma-separated: auditship,kcat,syslog-ng (default: those installed)"},
                 {"agent", 0, true, "auditship binary (default ../auditship next to this tool)"},
                 {"kcat", 0, true, "kcat binary (default /usr/bin/kcat)"},
+                {"syslog-ng", 0, true, "syslog-ng binary (default /usr/sbin/syslog-ng)"},
                 {"properties", 0, true, "extra librdkafka properties for the agent: k=v,k=v"},
                 {"kafka", 0, true, "an extra key of the agent's kafka section, e.g. 'headers: false'"},
                 {"yaml", 0, true, "extra top-level YAML for the agent's config (e.g. 'pipeline: {max_in_flight_bytes: 8MiB}')"}});
@@ -224,17 +266,24 @@ int main(int argc, char** argv) {
   s.agent = opts.get("agent", sibling("../auditship"));
   s.mock = sibling("../tests/auditship-mock-cluster");
   s.kcat = opts.get("kcat", "/usr/bin/kcat");
+  s.syslog_ng = opts.get("syslog-ng", "/usr/sbin/syslog-ng");
   s.properties = opts.get("properties");
   s.extra_yaml = opts.get("yaml");
   s.kafka_yaml = opts.get("kafka");
   const int runs = std::stoi(opts.get("runs", "5"));
   std::vector<std::string> subjects;
-  for (std::string list = opts.get("subjects", "auditship,kcat"), item; !list.empty();) {
+  const bool have_syslog_ng = fs::exists(s.syslog_ng) && fs::exists("/usr/lib/syslog-ng/3.38/libkafka.so");
+  for (std::string list = opts.get("subjects", have_syslog_ng ? "auditship,kcat,syslog-ng" : "auditship,kcat"), item;
+       !list.empty();) {
     auto comma = list.find(',');
     item = list.substr(0, comma);
     list = comma == std::string::npos ? "" : list.substr(comma + 1);
     if (item == "kcat" && !fs::exists(s.kcat)) {
       std::fprintf(stderr, "kcat not found at %s: skipping the floor\n", s.kcat.c_str());
+      continue;
+    }
+    if (item == "syslog-ng" && !have_syslog_ng) {
+      std::fprintf(stderr, "syslog-ng with its kafka module not installed: skipping that peer\n");
       continue;
     }
     subjects.push_back(item);
@@ -261,7 +310,8 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
-  std::printf("\n| subject | records/s | MB/s | CPU µs/record | peak RSS MB | delivered | lost |\n|---|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("\n| subject | records/s | MB/s | CPU µs/record | peak RSS MB | delivered | lost | invalid JSON |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|\n");
   std::map<std::string, std::map<std::string, double>> med;
   for (const auto& [subject, rs] : results) {
     std::vector<double> rps, mbps, cpu, rss, lost;
@@ -273,15 +323,18 @@ int main(int argc, char** argv) {
       lost.push_back(r.delivered >= s.records ? 0.0 : static_cast<double>(s.records - r.delivered));
     }
     med[subject] = {{"rps", median(rps)}, {"cpu", median(cpu)}, {"rss", median(rss)}};
-    std::printf("| %s | %.0f | %.1f | %.2f | %.1f | %llu | %.0f (max %.0f) |\n", subject.c_str(), median(rps),
+    std::printf("| %s | %.0f | %.1f | %.2f | %.1f | %llu | %.0f (max %.0f) | %llu |\n", subject.c_str(), median(rps),
                 median(mbps), median(cpu), median(rss), static_cast<unsigned long long>(rs.back().delivered),
-                median(lost), *std::max_element(lost.begin(), lost.end()));
+                median(lost), *std::max_element(lost.begin(), lost.end()),
+                static_cast<unsigned long long>(rs.back().invalid_json));
   }
-  if (med.count("auditship") && med.count("kcat")) {
+  for (const char* other : {"kcat", "syslog-ng"}) {
+    if (!med.count("auditship") || !med.count(other)) continue;
     auto& a = med["auditship"];
-    auto& k = med["kcat"];
-    std::printf("\nratios auditship/kcat: records/s %.2f×, CPU per record %.2f×, peak RSS %.2f×\n", a["rps"] / k["rps"],
-                a["cpu"] / k["cpu"], a["rss"] / k["rss"]);
+    auto& k = med[other];
+    std::printf("%sratios auditship/%s: records/s %.2f×, CPU per record %.2f×, peak RSS %.2f×\n",
+                other == std::string("kcat") ? "\n" : "", other, a["rps"] / k["rps"], a["cpu"] / k["cpu"],
+                a["rss"] / k["rss"]);
   }
   return 0;
 }
