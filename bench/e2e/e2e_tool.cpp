@@ -9,7 +9,8 @@
 //     file() → PCRE subst() of the seed's five patterns on the raw line → kafka-c() with zstd.
 //     It follows the file forever, so it is stopped (SIGTERM) once the consumer has every record.
 // The consumer also counts delivered records that are no longer valid JSON (what a raw-line
-// regex does to numbers, e.g. "created":[PHONE]). Subjects alternate run by run. Reported per subject (medians): wall time until the consumer
+// regex does to numbers, e.g. "created":[PHONE]) and records in which a PII value the generator
+// planted is still there (one Hyperscan literal scan per message over every planted value). Subjects alternate run by run. Reported per subject (medians): wall time until the consumer
 // has every record, records/s, MB/s, the subject's user+sys CPU per record and its peak RSS
 // (from wait4), records delivered and lost; then the ratios auditship/kcat (and /syslog-ng).
 //
@@ -27,10 +28,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <hs/hs.h>
 #include <simdjson.h>
 
 #include "auditship/cli/options.h"
@@ -92,6 +95,64 @@ struct Result {
   double wall = 0, cpu = 0, rss_mb = 0;
   std::uint64_t delivered = 0;
   std::uint64_t invalid_json = 0;  // delivered records a JSON parser rejects
+  std::uint64_t pii_left = 0;      // delivered records still holding a planted PII value
+};
+
+// Every PII value the generator planted, as one literal set: a delivered message that matches
+// any of them leaked PII.
+class PlantedPii {
+ public:
+  explicit PlantedPii(const std::vector<std::vector<std::string>>& by_line) {
+    std::vector<const char*> exprs;
+    std::vector<std::size_t> lens;
+    std::vector<unsigned> flags, ids;
+    for (const auto& line : by_line)
+      for (const auto& v : line) {
+        exprs.push_back(v.c_str());
+        lens.push_back(v.size());
+        flags.push_back(HS_FLAG_SINGLEMATCH);
+        ids.push_back(0);
+      }
+    hs_compile_error_t* err = nullptr;
+    if (exprs.empty()) return;
+    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(), static_cast<unsigned>(exprs.size()),
+                             HS_MODE_BLOCK, nullptr, &db_, &err) != HS_SUCCESS) {
+      std::fprintf(stderr, "planted PII: %s\n", err ? err->message : "compile failed");
+      std::exit(1);
+    }
+  }
+  ~PlantedPii() { hs_free_database(db_); }
+  PlantedPii(const PlantedPii&) = delete;
+  PlantedPii& operator=(const PlantedPii&) = delete;
+
+  // One per consumer thread.
+  class Checker {
+   public:
+    explicit Checker(const PlantedPii& set) : db_(set.db_) {
+      if (db_ && hs_alloc_scratch(db_, &scratch_) != HS_SUCCESS) std::exit(1);
+    }
+    ~Checker() { hs_free_scratch(scratch_); }
+    Checker(const Checker&) = delete;
+    Checker& operator=(const Checker&) = delete;
+    bool leaks(std::string_view text) {
+      if (!db_) return false;
+      bool hit = false;
+      hs_scan(db_, text.data(), static_cast<unsigned>(text.size()), 0, scratch_,
+              [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) {
+                *static_cast<bool*>(ctx) = true;
+                return 1;  // one hit is enough
+              },
+              &hit);
+      return hit;
+    }
+
+   private:
+    const hs_database_t* db_;
+    hs_scratch_t* scratch_ = nullptr;
+  };
+
+ private:
+  hs_database_t* db_ = nullptr;
 };
 
 struct Setup {
@@ -99,6 +160,7 @@ struct Setup {
   std::uint64_t records = 0, bytes = 0;
   int partitions = 16;
   std::string properties;  // extra kafka.properties for the agent, "k=v,k=v"
+  const PlantedPii* pii = nullptr;
   std::string extra_yaml;  // appended to the agent's config
   std::string kafka_yaml;  // extra keys of the agent's kafka section, "key: value"
 };
@@ -143,7 +205,7 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   }
   const std::string bootstrap = line.substr(10);
 
-  std::atomic<std::uint64_t> seen{0}, invalid{0};
+  std::atomic<std::uint64_t> seen{0}, invalid{0}, leaked{0};
   std::atomic<bool> stop{false};
   auto reader = auditship::sink::TopicReader::open(bootstrap, "openrouter-audit");
   if (!reader) {
@@ -152,9 +214,11 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   }
   std::thread consumer([&] {
     simdjson::dom::parser json;
+    PlantedPii::Checker pii(*s.pii);
     while (!stop.load())
       (*reader)->poll(std::chrono::milliseconds(100), [&](const auto& m) {
         if (json.parse(m.value.data(), m.value.size()).error()) invalid.fetch_add(1, std::memory_order_relaxed);
+        if (pii.leaks(m.value)) leaked.fetch_add(1, std::memory_order_relaxed);
         seen.fetch_add(1, std::memory_order_relaxed);
       });
   });
@@ -224,6 +288,7 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   r.rss_mb = static_cast<double>(hwm_kib) / 1024.0;
   r.delivered = seen.load();
   r.invalid_json = invalid.load();
+  r.pii_left = leaked.load();
   // A follower ends by our SIGTERM (handled or not); the others must exit 0.
   const bool ok = follows_forever ? WIFEXITED(status) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
                                   : WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -290,6 +355,8 @@ int main(int argc, char** argv) {
   }
   fs::create_directories(s.workdir);
   s.corpus = s.workdir + "/corpus.jsonl";
+  std::unique_ptr<PlantedPii> planted;
+  std::uint64_t pii_records = 0;
   {
     auto corpus = auditship::bench::make_corpus(s.records);
     std::ofstream out(s.corpus, std::ios::binary | std::ios::trunc);
@@ -297,9 +364,13 @@ int main(int argc, char** argv) {
       out << l << '\n';
       s.bytes += l.size() + 1;
     }
+    for (const auto& values : corpus.pii) pii_records += values.empty() ? 0 : 1;
+    planted = std::make_unique<PlantedPii>(corpus.pii);
+    s.pii = planted.get();
   }
-  std::printf("corpus: %llu records, %.1f MB (%s); %d runs per subject, alternating\n",
-              static_cast<unsigned long long>(s.records), s.bytes / 1e6, s.corpus.c_str(), runs);
+  std::printf("corpus: %llu records (%llu with PII), %.1f MB (%s); %d runs per subject, alternating\n",
+              static_cast<unsigned long long>(s.records), static_cast<unsigned long long>(pii_records), s.bytes / 1e6,
+              s.corpus.c_str(), runs);
   std::map<std::string, std::vector<Result>> results;
   for (int i = 0; i < runs; ++i) {
     for (const auto& subject : subjects) {
@@ -310,8 +381,8 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
-  std::printf("\n| subject | records/s | MB/s | CPU µs/record | peak RSS MB | delivered | lost | invalid JSON |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("\n| subject | records/s | MB/s | CPU µs/record | peak RSS MB | delivered | lost | invalid JSON | PII left |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   std::map<std::string, std::map<std::string, double>> med;
   for (const auto& [subject, rs] : results) {
     std::vector<double> rps, mbps, cpu, rss, lost;
@@ -323,10 +394,10 @@ int main(int argc, char** argv) {
       lost.push_back(r.delivered >= s.records ? 0.0 : static_cast<double>(s.records - r.delivered));
     }
     med[subject] = {{"rps", median(rps)}, {"cpu", median(cpu)}, {"rss", median(rss)}};
-    std::printf("| %s | %.0f | %.1f | %.2f | %.1f | %llu | %.0f (max %.0f) | %llu |\n", subject.c_str(), median(rps),
-                median(mbps), median(cpu), median(rss), static_cast<unsigned long long>(rs.back().delivered),
+    std::printf("| %s | %.0f | %.1f | %.2f | %.1f | %llu | %.0f (max %.0f) | %llu | %llu |\n", subject.c_str(),
+                median(rps), median(mbps), median(cpu), median(rss), static_cast<unsigned long long>(rs.back().delivered),
                 median(lost), *std::max_element(lost.begin(), lost.end()),
-                static_cast<unsigned long long>(rs.back().invalid_json));
+                static_cast<unsigned long long>(rs.back().invalid_json), static_cast<unsigned long long>(rs.back().pii_left));
   }
   for (const char* other : {"kcat", "syslog-ng"}) {
     if (!med.count("auditship") || !med.count(other)) continue;
