@@ -4,15 +4,18 @@
 // cluster as its own process, a consumer that follows the topic, and the subject:
 //   - auditship: `auditship run --once` from the start of the corpus file (tail, parse, redact
 //     with all default detectors, zstd, checkpoints; done = every record acknowledged);
-//   - kcat (the floor): `kcat -P -z zstd -l corpus` (no parsing, no redaction).
+//   - kcat (the floor): `kcat -P -z zstd -l corpus` (no parsing, no redaction);
+//   - auditship-warm (--warm): the same agent on a state_dir that already holds the detector
+//     cache an earlier auditship run wrote (a restart: detectors loaded, not compiled).
 // Subjects alternate run by run. Reported per subject (medians): wall time until the consumer
 // has every record, records/s, MB/s, the subject's user+sys CPU per record and its peak RSS
 // (from wait4), records delivered and lost; then the ratios auditship/kcat.
 //
-//   build/bench/auditship-e2e --records 200000 --runs 5 --workdir /tmp/e2e
+//   build/bench/auditship-e2e --records 200000 --runs 5 --workdir /tmp/e2e [--warm]
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +96,7 @@ struct Setup {
   int partitions = 16;
   std::string properties;  // extra kafka.properties for the agent, "k=v,k=v"
   std::string extra_yaml;  // appended to the agent's config
+  std::string detector_cache;  // the last cold run's <state_dir>/detectors.hsdb, seeds warm runs
   std::string kafka_yaml;  // extra keys of the agent's kafka section, "key: value"
 };
 
@@ -105,10 +109,24 @@ std::uint64_t peak_rss_kib(pid_t pid) {
   return 0;
 }
 
+ino_t inode_of(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
 Result run_once(const Setup& s, const std::string& subject, int index) {
   const std::string dir = s.workdir + "/run-" + std::to_string(index) + "-" + subject;
   fs::remove_all(dir);
   fs::create_directories(dir);
+  const bool warm = subject == "auditship-warm", agent = subject == "auditship" || warm;
+  const std::string cache = dir + "/state/detectors.hsdb";
+  ino_t seeded = 0;
+  if (warm) {
+    fs::create_directories(dir + "/state");
+    fs::copy_file(s.detector_cache, cache);
+    fs::permissions(cache, fs::perms::owner_read | fs::perms::owner_write);
+    seeded = inode_of(cache);
+  }
   Child mock = spawn({s.mock, "--partitions", std::to_string(s.partitions)}, dir + "/mock.log", true, true);
   std::string line = read_line(mock.out);
   if (line.rfind("bootstrap=", 0) != 0) {
@@ -130,7 +148,7 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   });
 
   std::vector<std::string> argv;
-  if (subject == "auditship") {
+  if (agent) {
     std::ofstream(dir + "/auditship.yaml") << "sources:\n  - path: \"" << s.corpus << "\"\nstate_dir: \"" << dir
                                            << "/state\"\nkafka:\n  brokers: \"" << bootstrap << "\"\n"
                                            << (s.kafka_yaml.empty() ? "" : "  " + s.kafka_yaml + "\n") << "  properties: {";
@@ -186,6 +204,11 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
   r.rss_mb = static_cast<double>(hwm_kib) / 1024.0;
   r.delivered = seen.load();
+  // A miss rewrites the file (a rename: a new inode); a warm run must have loaded it.
+  if (warm && inode_of(cache) != seeded)
+    std::fprintf(stderr, "warm run %d did not use the detector cache (see %s/subject.log)\n", index, dir.c_str());
+  if (subject == "auditship" && fs::exists(cache))
+    fs::copy_file(cache, s.detector_cache, fs::copy_options::overwrite_existing);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     std::fprintf(stderr, "%s run %d exited with status %d (see %s/subject.log)\n", subject.c_str(), index, status,
                  dir.c_str());
@@ -215,7 +238,8 @@ int main(int argc, char** argv) {
                 {"kcat", 0, true, "kcat binary (default /usr/bin/kcat)"},
                 {"properties", 0, true, "extra librdkafka properties for the agent: k=v,k=v"},
                 {"kafka", 0, true, "an extra key of the agent's kafka section, e.g. 'headers: false'"},
-                {"yaml", 0, true, "extra top-level YAML for the agent's config (e.g. 'pipeline: {max_in_flight_bytes: 8MiB}')"}});
+                {"yaml", 0, true, "extra top-level YAML for the agent's config (e.g. 'pipeline: {max_in_flight_bytes: 8MiB}')"},
+                {"warm", 0, false, "also run auditship-warm: the agent restarting on the detector cache a cold run wrote"}});
   if (opts.exit_code()) return *opts.exit_code();
   Setup s;
   s.workdir = opts.get("workdir", "/tmp/auditship-e2e");
@@ -238,9 +262,14 @@ int main(int argc, char** argv) {
       continue;
     }
     subjects.push_back(item);
+    if (item == "auditship" && opts.has("warm")) subjects.push_back("auditship-warm");
   }
+  if (opts.has("warm") && std::find(subjects.begin(), subjects.end(), "auditship-warm") == subjects.end())
+    subjects.push_back("auditship-warm");
   fs::create_directories(s.workdir);
   s.corpus = s.workdir + "/corpus.jsonl";
+  s.detector_cache = s.workdir + "/detectors.hsdb";
+  fs::remove(s.detector_cache);  // written by this binary's agent in this run, never an old one
   {
     auto corpus = auditship::bench::make_corpus(s.records);
     std::ofstream out(s.corpus, std::ios::binary | std::ios::trunc);
@@ -252,6 +281,8 @@ int main(int argc, char** argv) {
   std::printf("corpus: %llu records, %.1f MB (%s); %d runs per subject, alternating\n",
               static_cast<unsigned long long>(s.records), s.bytes / 1e6, s.corpus.c_str(), runs);
   std::map<std::string, std::vector<Result>> results;
+  if (std::find(subjects.begin(), subjects.end(), "auditship-warm") < std::find(subjects.begin(), subjects.end(), "auditship"))
+    run_once(s, "auditship", -1);  // warm runs need a cache written by a cold one first (not reported)
   for (int i = 0; i < runs; ++i) {
     for (const auto& subject : subjects) {
       Result r = run_once(s, subject, i);
@@ -282,6 +313,11 @@ int main(int argc, char** argv) {
     auto& k = med["kcat"];
     std::printf("\nratios auditship/kcat: records/s %.2f×, CPU per record %.2f×, peak RSS %.2f×\n", a["rps"] / k["rps"],
                 a["cpu"] / k["cpu"], a["rss"] / k["rss"]);
+  }
+  if (med.count("auditship") && med.count("auditship-warm")) {
+    auto& c = med["auditship"];
+    auto& w = med["auditship-warm"];
+    std::printf("warm - cold: CPU per record %+.2f µs, peak RSS %+.1f MB\n", w["cpu"] - c["cpu"], w["rss"] - c["rss"]);
   }
   return 0;
 }
