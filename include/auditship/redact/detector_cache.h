@@ -4,7 +4,7 @@
 //
 // Why a cache: compiling the default detectors costs ~90 ms of CPU at every start and config
 // reload, and pages in libhs's compiler (~3.7 MB of file-backed pages that stay resident) and
-// its temporaries. Deserializing the same databases takes about a millisecond and runs only
+// its temporaries. Deserializing the same databases takes ~0.35 ms of CPU and runs only
 // libhs's runtime code (BENCHMARKS.md, "Detector database cache").
 //
 // The file is keyed by a SHA-256 over its format version, hs_version(), the host's
