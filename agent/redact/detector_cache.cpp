@@ -107,8 +107,9 @@ struct Loaded {
 
 Loaded fail(Outcome outcome, std::string reason) { return Loaded{outcome, std::move(reason), {}}; }
 
-// Reads the whole file, refusing one that the agent's user does not own or others may write.
-Loaded read_file(const std::string& path, std::string& bytes) {
+// Reads the whole file into `bytes`, refusing one that the agent's user does not own or others
+// may write; nothing when it was read, else why not (kAbsent or kInvalid).
+std::optional<Loaded> read_cache_file(const std::string& path, std::string& bytes) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     if (errno == ENOENT) return fail(Outcome::kAbsent, "no cache file yet");
@@ -138,12 +139,12 @@ Loaded read_file(const std::string& path, std::string& bytes) {
   }
   ::close(fd);
   if (!problem.empty()) return fail(Outcome::kInvalid, problem);
-  return Loaded{Outcome::kHit, {}, {}};
+  return std::nullopt;
 }
 
 Loaded load(const std::vector<DatabaseSpec>& specs, const std::string& path) {
   std::string bytes;
-  if (Loaded r = read_file(path, bytes); r.outcome != Outcome::kHit) return r;
+  if (auto failed = read_cache_file(path, bytes)) return std::move(*failed);
   std::string_view in = bytes;
   if (in.size() < kFixedHeader) return fail(Outcome::kInvalid, "truncated (shorter than its header)");
   if (in.substr(0, kMagic.size()) != kMagic) return fail(Outcome::kInvalid, "not a detector cache file");
