@@ -20,6 +20,7 @@
 #include "auditship/metrics/metrics_server.h"
 #include "auditship/metrics/process_metrics.h"
 #include "auditship/pipeline/worker_pool.h"
+#include "auditship/redact/detector_cache.h"
 #include "auditship/redact/hash_key.h"
 #include "auditship/redact/redactor.h"
 #include "auditship/sink/sink_factory.h"
@@ -216,10 +217,12 @@ class AgentPipeline final : public Pipeline {
     enricher_->process(std::move(batch));
   }
 
-  // With the host's generated HMAC key when the config names none (see redact/hash_key.h).
+  // With the host's generated HMAC key when the config names none (see redact/hash_key.h),
+  // and the compiled detectors cached in state_dir (redact/detector_cache.h).
   Result<redact::RedactorPtr> make_redactor(redact::RedactConfig config) {
     if (Status s = redact::use_host_hash_key(config, config_.state_dir, true); !s) return Error{s.error()};
-    auto made = redact::Redactor::make(config);
+    auto made = redact::Redactor::make(
+        config, config.detector_cache ? redact::detector_cache_file(config_.state_dir) : std::string());
     if (!made) return Error{"redact: " + made.error()};
     return made;
   }

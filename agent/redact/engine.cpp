@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "auditship/common/json_writer.h"
+#include "auditship/redact/detector_cache.h"
 
 namespace auditship::redact {
 namespace {
@@ -28,27 +29,16 @@ constexpr std::size_t kDedupLookback = 4;
 
 bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
-hs_database_t* compile_db(const std::vector<const char*>& exprs, const std::vector<unsigned>& flags,
-                          const std::vector<unsigned>& ids, const std::vector<std::string>& names,
-                          std::string& error) {
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
-                       HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
-    std::string msg = err && err->message ? err->message : "unknown Hyperscan error";
-    if (err && err->expression >= 0 && static_cast<std::size_t>(err->expression) < names.size())
-      error = "detector '" + names[err->expression] + "': " + msg;
-    else
-      error = msg;
-    hs_free_compile_error(err);
-    return nullptr;
-  }
-  return db;
-}
+// The databases an Engine holds, in compile order (a bad pattern's error comes from the
+// prefilter first, as `auditship check` reports it): the prefilter, the exact database with
+// every pattern, one per trigger, and the exact database of the prefiltered patterns.
+constexpr std::size_t kPrefilterDb = 0, kExactDb = 1, kFirstTriggerDb = 2;
+constexpr std::size_t kPrefilterExactDb = kFirstTriggerDb + kTriggerCount;
+constexpr std::size_t kDatabaseCount = kPrefilterExactDb + 1;
 
 }  // namespace
 
-Result<EnginePtr> Engine::compile(const RedactConfig& config) {
+Result<EnginePtr> Engine::compile(const RedactConfig& config, const std::string& cache_file) {
   std::vector<DetectorSpec> detectors;
   for (const auto& d : builtin_detectors())
     if (std::find(config.disable.begin(), config.disable.end(), d.name) == config.disable.end())
@@ -64,65 +54,41 @@ Result<EnginePtr> Engine::compile(const RedactConfig& config) {
     }
     detectors.push_back({c.name, replacement, {PatternSpec{c.pattern, 0, v, false, kTriggerNone}}});
   }
-  return compile(std::move(detectors));
+  return compile(std::move(detectors), cache_file);
 }
 
-Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors) {
+Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors, const std::string& cache_file) {
   std::shared_ptr<Engine> e(new Engine());
-  std::vector<const char*> exprs, prefilter_exprs;
-  std::vector<unsigned> prefilter_flags, som_flags, ids, prefilter_ids;
-  std::vector<std::string> names, prefilter_names;
-  // Per exact group (kTriggerCount triggers, then the prefiltered patterns): indexes into exprs.
-  std::array<std::vector<std::size_t>, kTriggerCount + 1> groups;
+  std::vector<DatabaseSpec> specs(kDatabaseCount);
   for (std::uint32_t d = 0; d < detectors.size(); ++d) {
     std::string escaped;
     json::append_string(escaped, detectors[d].replacement);
     e->json_replacements_.push_back(escaped.substr(1, escaped.size() - 2));
     for (const auto& p : detectors[d].patterns) {
-      ids.push_back(static_cast<unsigned>(e->patterns_.size()));
+      const auto id = static_cast<unsigned>(e->patterns_.size());
       bool longest_suffices = (p.validator == Validator::kNone || p.validator == Validator::kOpenAi) &&
                               !p.secret_after_space;
       e->patterns_.push_back({d, p.validator, p.secret_after_space, longest_suffices});
-      exprs.push_back(p.expression.c_str());
-      som_flags.push_back(p.flags | HS_FLAG_SOM_LEFTMOST);
-      names.push_back(detectors[d].name);
+      const unsigned som = p.flags | HS_FLAG_SOM_LEFTMOST;
+      specs[kExactDb].add(p.expression, som, id, detectors[d].name);
       if (p.trigger != kTriggerNone) {
         e->triggers_ |= p.trigger;
         for (int t = 0; t < kTriggerCount; ++t)
-          if (p.trigger & (1u << t)) groups[t].push_back(exprs.size() - 1);
+          if (p.trigger & (1u << t)) specs[kFirstTriggerDb + t].add(p.expression, som, id, detectors[d].name);
         continue;
       }
-      groups[kTriggerCount].push_back(exprs.size() - 1);
-      prefilter_exprs.push_back(p.expression.c_str());
-      prefilter_flags.push_back(p.flags);
-      prefilter_ids.push_back(ids.back());
-      prefilter_names.push_back(detectors[d].name);
+      specs[kPrefilterExactDb].add(p.expression, som, id, detectors[d].name);
+      specs[kPrefilterDb].add(p.expression, p.flags, id, detectors[d].name);
       if (anchored(p.expression)) e->line_prefilter_sound_ = false;
     }
   }
-  if (exprs.empty()) return EnginePtr(std::move(e));  // every detector disabled: nothing to scan
-  std::string error;
-  if (!prefilter_exprs.empty()) {
-    e->prefilter_ = compile_db(prefilter_exprs, prefilter_flags, prefilter_ids, prefilter_names, error);
-    if (!e->prefilter_) return Error{error};
-  }
-  e->exact_ = compile_db(exprs, som_flags, ids, names, error);
-  if (!e->exact_) return Error{error};
-  for (int g = 0; g <= kTriggerCount; ++g) {
-    if (groups[g].empty()) continue;
-    std::vector<const char*> ge;
-    std::vector<unsigned> gf, gi;
-    std::vector<std::string> gn;
-    for (std::size_t x : groups[g]) {
-      ge.push_back(exprs[x]);
-      gf.push_back(som_flags[x]);
-      gi.push_back(ids[x]);
-      gn.push_back(names[x]);
-    }
-    hs_database_t* db = compile_db(ge, gf, gi, gn, error);
-    if (!db) return Error{error};
-    (g < kTriggerCount ? e->trigger_exact_[g] : e->prefilter_exact_) = db;
-  }
+  if (specs[kExactDb].expressions.empty()) return EnginePtr(std::move(e));  // every detector disabled: nothing to scan
+  auto dbs = load_or_compile_databases(specs, cache_file);
+  if (!dbs) return Error{dbs.error()};
+  e->prefilter_ = (*dbs)[kPrefilterDb].release();
+  e->exact_ = (*dbs)[kExactDb].release();
+  for (int t = 0; t < kTriggerCount; ++t) e->trigger_exact_[t] = (*dbs)[kFirstTriggerDb + t].release();
+  e->prefilter_exact_ = (*dbs)[kPrefilterExactDb].release();
   e->detectors_ = std::move(detectors);
   return EnginePtr(std::move(e));
 }

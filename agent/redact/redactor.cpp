@@ -572,8 +572,8 @@ Result<std::shared_ptr<Redactor::Shared>> make_shared_state(EnginePtr engine, co
 
 }  // namespace
 
-Result<RedactorPtr> Redactor::make(const RedactConfig& config) {
-  auto engine = Engine::compile(config);
+Result<RedactorPtr> Redactor::make(const RedactConfig& config, const std::string& detector_cache_file) {
+  auto engine = Engine::compile(config, detector_cache_file);
   if (!engine) return Error{"redact: " + engine.error()};
   auto shared = make_shared_state(std::move(*engine), config);
   if (!shared) return Error{shared.error()};

@@ -7,17 +7,21 @@
 //   - kcat (the floor): `kcat -P -z zstd -l corpus` (no parsing, no redaction);
 //   - syslog-ng (a peer, when installed: Debian's syslog-ng-core and syslog-ng-mod-rdkafka):
 //     file() → PCRE subst() of the seed's five patterns on the raw line → kafka-c() with zstd.
-//     It follows the file forever, so it is stopped (SIGTERM) once the consumer has every record.
+//     It follows the file forever, so it is stopped (SIGTERM) once the consumer has every record;
+//   - auditship-warm (--warm): the same agent on a state_dir that already holds the detector
+//     cache an earlier auditship run wrote (a restart: detectors loaded, not compiled).
 // The consumer also counts delivered records that are no longer valid JSON (what a raw-line
 // regex does to numbers, e.g. "created":[PHONE]) and records in which a PII value the generator
-// planted is still there (one Hyperscan literal scan per message over every planted value). Subjects alternate run by run. Reported per subject (medians): wall time until the consumer
+// planted is still there (one Hyperscan literal scan per message over every planted value).
+// Subjects alternate run by run. Reported per subject (medians): wall time until the consumer
 // has every record, records/s, MB/s, the subject's user+sys CPU per record and its peak RSS
 // (from wait4), records delivered and lost; then the ratios auditship/kcat (and /syslog-ng).
 //
-//   build/bench/auditship-e2e --records 200000 --runs 5 --workdir /tmp/e2e
+//   build/bench/auditship-e2e --records 200000 --runs 5 --workdir /tmp/e2e [--warm]
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +166,7 @@ struct Setup {
   std::string properties;  // extra kafka.properties for the agent, "k=v,k=v"
   const PlantedPii* pii = nullptr;
   std::string extra_yaml;  // appended to the agent's config
+  std::string detector_cache;  // the last cold run's <state_dir>/detectors.hsdb, seeds warm runs
   std::string kafka_yaml;  // extra keys of the agent's kafka section, "key: value"
 };
 
@@ -193,10 +198,24 @@ std::uint64_t peak_rss_kib(pid_t pid) {
   return 0;
 }
 
+ino_t inode_of(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
 Result run_once(const Setup& s, const std::string& subject, int index) {
   const std::string dir = s.workdir + "/run-" + std::to_string(index) + "-" + subject;
   fs::remove_all(dir);
   fs::create_directories(dir);
+  const bool warm = subject == "auditship-warm", agent = subject == "auditship" || warm;
+  const std::string cache = dir + "/state/detectors.hsdb";
+  ino_t seeded = 0;
+  if (warm) {
+    fs::create_directories(dir + "/state");
+    fs::copy_file(s.detector_cache, cache);
+    fs::permissions(cache, fs::perms::owner_read | fs::perms::owner_write);
+    seeded = inode_of(cache);
+  }
   Child mock = spawn({s.mock, "--partitions", std::to_string(s.partitions)}, dir + "/mock.log", true, true);
   std::string line = read_line(mock.out);
   if (line.rfind("bootstrap=", 0) != 0) {
@@ -224,7 +243,7 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   });
 
   std::vector<std::string> argv;
-  if (subject == "auditship") {
+  if (agent) {
     std::ofstream(dir + "/auditship.yaml") << "sources:\n  - path: \"" << s.corpus << "\"\nstate_dir: \"" << dir
                                            << "/state\"\nkafka:\n  brokers: \"" << bootstrap << "\"\n"
                                            << (s.kafka_yaml.empty() ? "" : "  " + s.kafka_yaml + "\n") << "  properties: {";
@@ -289,6 +308,11 @@ Result run_once(const Setup& s, const std::string& subject, int index) {
   r.delivered = seen.load();
   r.invalid_json = invalid.load();
   r.pii_left = leaked.load();
+  // A miss rewrites the file (a rename: a new inode); a warm run must have loaded it.
+  if (warm && inode_of(cache) != seeded)
+    std::fprintf(stderr, "warm run %d did not use the detector cache (see %s/subject.log)\n", index, dir.c_str());
+  if (subject == "auditship" && fs::exists(cache))
+    fs::copy_file(cache, s.detector_cache, fs::copy_options::overwrite_existing);
   // A follower ends by our SIGTERM (handled or not); the others must exit 0.
   const bool ok = follows_forever ? WIFEXITED(status) || (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
                                   : WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -322,7 +346,8 @@ int main(int argc, char** argv) {
                 {"syslog-ng", 0, true, "syslog-ng binary (default /usr/sbin/syslog-ng)"},
                 {"properties", 0, true, "extra librdkafka properties for the agent: k=v,k=v"},
                 {"kafka", 0, true, "an extra key of the agent's kafka section, e.g. 'headers: false'"},
-                {"yaml", 0, true, "extra top-level YAML for the agent's config (e.g. 'pipeline: {max_in_flight_bytes: 8MiB}')"}});
+                {"yaml", 0, true, "extra top-level YAML for the agent's config (e.g. 'pipeline: {max_in_flight_bytes: 8MiB}')"},
+                {"warm", 0, false, "also run auditship-warm: the agent restarting on the detector cache a cold run wrote"}});
   if (opts.exit_code()) return *opts.exit_code();
   Setup s;
   s.workdir = opts.get("workdir", "/tmp/auditship-e2e");
@@ -352,11 +377,16 @@ int main(int argc, char** argv) {
       continue;
     }
     subjects.push_back(item);
+    if (item == "auditship" && opts.has("warm")) subjects.push_back("auditship-warm");
   }
+  if (opts.has("warm") && std::find(subjects.begin(), subjects.end(), "auditship-warm") == subjects.end())
+    subjects.push_back("auditship-warm");
   fs::create_directories(s.workdir);
   s.corpus = s.workdir + "/corpus.jsonl";
   std::unique_ptr<PlantedPii> planted;
   std::uint64_t pii_records = 0;
+  s.detector_cache = s.workdir + "/detectors.hsdb";
+  fs::remove(s.detector_cache);  // written by this binary's agent in this run, never an old one
   {
     auto corpus = auditship::bench::make_corpus(s.records);
     std::ofstream out(s.corpus, std::ios::binary | std::ios::trunc);
@@ -372,6 +402,8 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(s.records), static_cast<unsigned long long>(pii_records), s.bytes / 1e6,
               s.corpus.c_str(), runs);
   std::map<std::string, std::vector<Result>> results;
+  if (std::find(subjects.begin(), subjects.end(), "auditship-warm") < std::find(subjects.begin(), subjects.end(), "auditship"))
+    run_once(s, "auditship", -1);  // warm runs need a cache written by a cold one first (not reported)
   for (int i = 0; i < runs; ++i) {
     for (const auto& subject : subjects) {
       Result r = run_once(s, subject, i);
@@ -399,13 +431,19 @@ int main(int argc, char** argv) {
                 median(lost), *std::max_element(lost.begin(), lost.end()),
                 static_cast<unsigned long long>(rs.back().invalid_json), static_cast<unsigned long long>(rs.back().pii_left));
   }
-  for (const char* other : {"kcat", "syslog-ng"}) {
-    if (!med.count("auditship") || !med.count(other)) continue;
-    auto& a = med["auditship"];
-    auto& k = med[other];
-    std::printf("%sratios auditship/%s: records/s %.2f×, CPU per record %.2f×, peak RSS %.2f×\n",
-                other == std::string("kcat") ? "\n" : "", other, a["rps"] / k["rps"], a["cpu"] / k["cpu"],
-                a["rss"] / k["rss"]);
+  std::printf("\n");
+  for (const char* ours : {"auditship", "auditship-warm"})
+    for (const char* other : {"kcat", "syslog-ng"}) {
+      if (!med.count(ours) || !med.count(other)) continue;
+      auto& a = med[ours];
+      auto& k = med[other];
+      std::printf("ratios %s/%s: records/s %.2f×, CPU per record %.2f×, peak RSS %.2f×\n", ours, other,
+                  a["rps"] / k["rps"], a["cpu"] / k["cpu"], a["rss"] / k["rss"]);
+    }
+  if (med.count("auditship") && med.count("auditship-warm")) {
+    auto& c = med["auditship"];
+    auto& w = med["auditship-warm"];
+    std::printf("warm - cold: CPU per record %+.2f µs, peak RSS %+.1f MB\n", w["cpu"] - c["cpu"], w["rss"] - c["rss"]);
   }
   return 0;
 }

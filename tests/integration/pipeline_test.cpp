@@ -121,10 +121,13 @@ TEST(Pipeline, CleanRestartShipsNothingTwice) {
     ASSERT_TRUE(records.wait_for(2000, seconds(60))) << agent.log();
     EXPECT_EQ(agent.stop(), 0) << agent.log();
   }
+  constexpr const char* kCacheHit = "redaction detectors loaded from the cache";
+  EXPECT_EQ(read_file(dir.file("agent.log")).find(kCacheHit), std::string::npos) << "the first start compiles";
   append_records(logs + "/a.jsonl", "a", 20000, 10000);
   append_records(logs + "/b.jsonl", "b", 0, 5000);
   Agent again(dir, config);
   ASSERT_TRUE(records.wait_for(35000, seconds(60))) << again.log();
+  EXPECT_NE(again.log().find(kCacheHit), std::string::npos) << "the restart loads what the first start compiled";
   std::this_thread::sleep_for(seconds(2));
   EXPECT_EQ(again.stop(), 0);
   Delivery d = summarize(records.messages());

@@ -41,9 +41,13 @@ struct Span {
 class Engine {
  public:
   // Built-ins minus `config.disable`, then `config.custom`. Errors name the detector.
-  [[nodiscard]] static Result<std::shared_ptr<const Engine>> compile(const RedactConfig& config);
+  // With `cache_file`, the databases come from that cache when it holds them and are written
+  // there after compiling (detector_cache.h); empty: always compiled, nothing written.
+  [[nodiscard]] static Result<std::shared_ptr<const Engine>> compile(const RedactConfig& config,
+                                                                     const std::string& cache_file = {});
   // Compiles arbitrary detectors (benchmarks and tests use synthetic sets).
-  [[nodiscard]] static Result<std::shared_ptr<const Engine>> compile(std::vector<DetectorSpec> detectors);
+  [[nodiscard]] static Result<std::shared_ptr<const Engine>> compile(std::vector<DetectorSpec> detectors,
+                                                                     const std::string& cache_file = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

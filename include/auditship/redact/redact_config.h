@@ -31,6 +31,7 @@ struct RedactConfig {
   bool scan_keys = false;
   std::string hash_key_env;
   std::string hash_key_file;
+  bool detector_cache = true;
   template <class V>
   void visit(V& v) {
     v.field("enabled", enabled, "Redact PII and secrets in JSON string values");
@@ -40,6 +41,7 @@ struct RedactConfig {
     v.field("scan_keys", scan_keys, "Also scan and rewrite object keys");
     v.field("hash_key_env", hash_key_env, "Env var holding the HMAC key (>= 16 bytes) for `hash` fields; wins over hash_key_file. Neither set: a key generated once into `<state_dir>/hash.key` (same pseudonyms across hosts need one shared key)");
     v.field("hash_key_file", hash_key_file, "File holding the HMAC key for `hash` fields");
+    v.field("detector_cache", detector_cache, "Keep the compiled detectors in `<state_dir>/detectors.hsdb` and load them from there at start and reload instead of compiling (~90 ms CPU and ~4 MB RSS less); a stale or damaged file is ignored and rewritten");
   }
   void validate(config::Checker& check) const;
 };

@@ -35,7 +35,8 @@ class Redactor {
  public:
   enum class Outcome : std::uint8_t { kInvalid, kUnchanged, kChanged };
 
-  [[nodiscard]] static Result<RedactorPtr> make(const RedactConfig& config);
+  // `detector_cache_file`: see Engine::compile (the agent passes <state_dir>/detectors.hsdb).
+  [[nodiscard]] static Result<RedactorPtr> make(const RedactConfig& config, const std::string& detector_cache_file = {});
   // Benchmarks/tests: an explicit detector set with the default field policies.
   [[nodiscard]] static Result<RedactorPtr> make(std::vector<DetectorSpec> detectors);
   // The straightforward path the fast one must equal byte for byte: every string runs
