@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "auditship/common/file_io.h"
 #include "auditship/buffer/segment.h"
 #include "auditship/common/hash.h"
 #include "auditship/common/log.h"
@@ -56,16 +57,6 @@ BufferStats& stats() {
 }
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
 
 std::string segment_name(std::uint64_t seq) {
   char name[40];

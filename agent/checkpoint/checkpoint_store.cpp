@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "auditship/common/file_io.h"
 #include "auditship/common/hash.h"
 #include "auditship/common/json_writer.h"
 #include "auditship/common/log.h"
@@ -36,18 +37,6 @@ CheckpointStats& stats() {
 constexpr std::string_view kChecksumKey = ",\"checksum\":\"";
 
 std::string errno_text() { return std::strerror(errno); }
-
-// write(2) all of `data`, retrying short writes.
-bool write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 }  // namespace
 

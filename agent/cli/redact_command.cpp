@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "auditship/cli/commands.h"
+#include "auditship/common/file_io.h"
 #include "auditship/cli/options.h"
 #include "auditship/config/config.h"
 #include "auditship/redact/hash_key.h"
@@ -23,16 +24,6 @@ namespace auditship::cli {
 namespace {
 
 constexpr std::size_t kChunk = 1 << 20;
-
-bool write_all(std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(STDOUT_FILENO, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -107,7 +98,7 @@ int redact_command(const Args& args) {
     }
     in.erase(0, pos);
     if (out.size() >= kChunk || eof) {
-      if (!write_all(out)) {
+      if (!write_all(STDOUT_FILENO, out)) {
         std::fprintf(stderr, "error: writing stdout: %s\n", std::strerror(errno));
         return 2;
       }
