@@ -143,18 +143,21 @@ Scanner::Scanner(EnginePtr engine) : engine_(std::move(engine)) {
     if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) std::abort();
   candidates_.reserve(64);
   // Which trigger databases direct matchers can stand in for: every pattern of the trigger must
-  // be a built-in digit expression, reproduced exactly. Decided here rather than in
-  // Engine::compile (a dozen string compares per clone) so compiling stays one concern. Ids
-  // follow compile's numbering: one per pattern, in detector order.
+  // be a built-in expression reproduced exactly (direct_match.h), and the key and email shapes
+  // only where a match's shorter versions could never survive (longest_suffices). Decided here
+  // rather than in Engine::compile (a dozen string compares per clone) so compiling stays one
+  // concern. Ids follow compile's numbering: one per pattern, in detector order.
   std::array<bool, kTriggerCount> direct_ok;
   direct_ok.fill(true);
   std::uint32_t id = 0;
+  const auto& meta = engine_->patterns_;
   for (const DetectorSpec& d : engine_->detectors_)
     for (const PatternSpec& p : d.patterns) {
-      const DigitShape shape = digit_shape_of(p.expression, p.flags);
+      Shape shape = shape_of(p.expression, p.flags);
+      if (shape >= kFirstLongestShape && !(id < meta.size() && meta[id].longest_suffices)) shape = Shape::kNone;
       for (int t = 0; t < kTriggerCount; ++t) {
         if (!(p.trigger & (1u << t))) continue;
-        if (shape == DigitShape::kNone) direct_ok[t] = false;
+        if (shape == Shape::kNone) direct_ok[t] = false;
         else direct_[t].push_back({id, shape});
       }
       ++id;
@@ -233,9 +236,10 @@ void Scanner::match_direct(std::string_view text, int t, std::size_t from, std::
   const std::string_view window = text.substr(from, to - from);
   for (const DirectPattern& p : direct_[t]) {
     direct_matches_.clear();
-    match_digit_shape(p.shape, window, direct_matches_, direct_scratch_);
-    // find()'s callback merges same-start candidates only to save work; the built-in digit
-    // patterns' validators look at the end, so it would not apply to them anyway.
+    match_shape(p.shape, window, direct_matches_, direct_scratch_);
+    // find()'s callback merges same-start candidates only to save work: the key and email
+    // matchers already report the longest per start, and the digit patterns' validators look
+    // at the end, so for them it would not apply anyway.
     for (const auto& [b, e] : direct_matches_) candidates_.push_back({p.id, from + b, from + e});
   }
 }

@@ -11,9 +11,9 @@
 //    prefilter flagged, and only for the patterns that were flagged: one database per
 //    trigger, one for the prefiltered patterns (so a digit-only string never pays for the
 //    email pattern's start-of-match), and one with everything (the reference path).
-//  - in the windows of the digit triggers, direct matchers (digit_shapes.h) stand in for the
-//    exact databases when every pattern of the trigger is a built-in they reproduce exactly:
-//    an hs_scan of a short window is mostly fixed per-call cost.
+//  - in the trigger windows (digits, keys, emails), direct matchers (direct_match.h) stand in
+//    for the exact databases when every pattern of the trigger is a built-in they reproduce
+//    exactly: an hs_scan of a short window is mostly fixed per-call and start-of-match cost.
 // (performance-anchors.md: SOM is what makes Hyperscan slow on this data.)
 #include <hs/hs.h>
 
@@ -26,7 +26,7 @@
 
 #include "auditship/common/result.h"
 #include "auditship/redact/detectors.h"
-#include "auditship/redact/digit_shapes.h"
+#include "auditship/redact/direct_match.h"
 #include "auditship/redact/redact_config.h"
 
 namespace auditship::redact {
@@ -110,8 +110,8 @@ class Scanner {
   // are scanned in those windows only.
   void find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups = kAllGroups,
             const std::vector<Window>* windows = nullptr);
-  // The triggers whose windows are matched by direct matchers (digit_shapes.h) instead of
-  // Hyperscan: those whose every pattern is a built-in digit expression reproduced exactly.
+  // The triggers whose windows are matched by direct matchers (direct_match.h) instead of
+  // Hyperscan: those whose every pattern is a built-in expression reproduced exactly.
   [[nodiscard]] std::uint32_t direct_triggers_for_test() const { return direct_triggers_; }
 
  private:
@@ -126,7 +126,7 @@ class Scanner {
   };
   struct DirectPattern {
     std::uint32_t id;  // Hyperscan id of the pattern it replaces
-    DigitShape shape;
+    Shape shape;
   };
   void confirm(std::string_view text, const Candidate& c, std::vector<Span>& spans) const;
   // The candidates hs_scan of trigger t's database over text[from, to) would report.

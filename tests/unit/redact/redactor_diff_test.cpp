@@ -60,9 +60,13 @@ const std::vector<std::string>& pieces() {
       "john.doe", "example.com", "a@b.co", "user@localhost", "%", "o%k+tag", "x@y@z.io", "gen-", "v", "e", "E5",
       "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u0040", "\\u0031", "\\u0032", "\\u002d", "\\u002e", "\\u002B",
       "\\u0041", "\\u004b", "\\u0020", "\\u0033", "\\u0028", "\\u0029",
-      // Digit shapes the direct matchers (digit_shapes.h) must get exactly right.
+      // Digit shapes the direct matchers (direct_match.h) must get exactly right.
       "(800)555-1234", "+1(800)555-1234", "1.800.555.1234", "1 (800) 555 1234", "+49 30 1234567",
       "+4930123456789012", "1.22.333.4", "0.0.0.0", "4111-1111-1111-1111-111", "12345678901234567890",
+      // Key and email edges for their direct matchers: a key inside a key, short keys, empty
+      // domain labels, digits in the last label, '-' after it, several '@'.
+      "sk-proj-abcdefghij0123456789-sk-", "sk-or-v1-x", "sk-ant-_-", "a.@b.co", ".x@y.com", "x@-y.com", "x@y..com",
+      "x@y.c0m", "x@y.com-", "x@y.co.uk", "_a@b.co", "x@y.c", "@@", "a@b.cd@e.fg",
       "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
   return p;
 }
@@ -162,7 +166,7 @@ std::string digit_string(std::mt19937_64& rng) {
   return s;
 }
 
-TEST(RedactorDiffTest, AdversarialDigitShapes) {
+TEST(RedactorDiffTest, AdversarialShapes) {
   for (const RedactConfig& config : {RedactConfig{}, with_custom()}) {
     Pair p = make_pair(config);
     std::mt19937_64 rng(6);
