@@ -30,6 +30,30 @@ constexpr std::array<Known, 13> kKnown{{
 
 constexpr std::size_t kNoMatch = std::string_view::npos;
 
+// Byte classes, one bit each, so every class test below is one table load.
+enum : std::uint8_t {
+  kDigitBit = 1,       // [0-9]
+  kLetterBit = 2,      // [A-Za-z]
+  kUnderscoreBit = 4,  // _
+  kDashBit = 8,        // -
+  kDotBit = 16,        // .
+  kSpaceBit = 32,      // ' '
+  kLocalOnlyBit = 64,  // % +
+};
+constexpr std::array<std::uint8_t, 256> make_classes() {
+  std::array<std::uint8_t, 256> c{};
+  for (int b = '0'; b <= '9'; ++b) c[b] = kDigitBit;
+  for (int b = 'A'; b <= 'Z'; ++b) c[b] = kLetterBit;
+  for (int b = 'a'; b <= 'z'; ++b) c[b] = kLetterBit;
+  c['_'] = kUnderscoreBit;
+  c['-'] = kDashBit;
+  c['.'] = kDotBit;
+  c[' '] = kSpaceBit;
+  c['%'] = c['+'] = kLocalOnlyBit;
+  return c;
+}
+constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
+
 // The scanned buffer with Hyperscan's view of it: \w is ASCII [A-Za-z0-9_] (no UCP mode), and
 // the positions outside the buffer are non-word, so \b holds at its edges next to a word byte.
 class Text {
@@ -37,7 +61,7 @@ class Text {
   explicit Text(std::string_view d) : p_(d.data()), n_(d.size()) {}
   [[nodiscard]] std::size_t size() const { return n_; }
   [[nodiscard]] bool is(std::size_t i, char c) const { return i < n_ && p_[i] == c; }
-  [[nodiscard]] bool digit(std::size_t i) const { return i < n_ && static_cast<unsigned char>(p_[i] - '0') < 10; }
+  [[nodiscard]] bool digit(std::size_t i) const { return in(i, kDigitBit); }
   // [2-9]
   [[nodiscard]] bool high(std::size_t i) const { return i < n_ && p_[i] >= '2' && p_[i] <= '9'; }
   [[nodiscard]] bool digits(std::size_t i, std::size_t k) const {
@@ -46,22 +70,22 @@ class Text {
     return true;
   }
   // [-. ]; E.164's [ .-] is the same set.
-  [[nodiscard]] bool sep(std::size_t i) const { return is(i, '-') || is(i, '.') || is(i, ' '); }
-  [[nodiscard]] bool letter(std::size_t i) const {
-    return i < n_ && ((p_[i] >= 'A' && p_[i] <= 'Z') || (p_[i] >= 'a' && p_[i] <= 'z'));
-  }
+  [[nodiscard]] bool sep(std::size_t i) const { return in(i, kDashBit | kDotBit | kSpaceBit); }
+  [[nodiscard]] bool letter(std::size_t i) const { return in(i, kLetterBit); }
   // [A-Za-z0-9]
-  [[nodiscard]] bool alnum(std::size_t i) const { return digit(i) || letter(i); }
+  [[nodiscard]] bool alnum(std::size_t i) const { return in(i, kDigitBit | kLetterBit); }
   // [A-Za-z0-9_-]
-  [[nodiscard]] bool key(std::size_t i) const { return alnum(i) || is(i, '_') || is(i, '-'); }
+  [[nodiscard]] bool key(std::size_t i) const { return in(i, kDigitBit | kLetterBit | kUnderscoreBit | kDashBit); }
   // [A-Za-z0-9._%+-]: an email's local part
-  [[nodiscard]] bool local(std::size_t i) const { return key(i) || is(i, '.') || is(i, '%') || is(i, '+'); }
+  [[nodiscard]] bool local(std::size_t i) const {
+    return in(i, kDigitBit | kLetterBit | kUnderscoreBit | kDashBit | kDotBit | kLocalOnlyBit);
+  }
   // [A-Za-z0-9-]: a domain label
-  [[nodiscard]] bool label(std::size_t i) const { return alnum(i) || is(i, '-'); }
+  [[nodiscard]] bool label(std::size_t i) const { return in(i, kDigitBit | kLetterBit | kDashBit); }
   [[nodiscard]] bool starts_with(std::size_t i, std::string_view s) const {
     return i <= n_ && std::string_view(p_ + i, n_ - i).starts_with(s);
   }
-  [[nodiscard]] bool word(std::size_t i) const { return alnum(i) || is(i, '_'); }
+  [[nodiscard]] bool word(std::size_t i) const { return in(i, kDigitBit | kLetterBit | kUnderscoreBit); }
   // \b between i - 1 and i.
   [[nodiscard]] bool boundary(std::size_t i) const { return (i > 0 && word(i - 1)) != word(i); }
   // \b before the word byte at i (i.e. the byte before is not a word byte, or there is none).
@@ -70,6 +94,9 @@ class Text {
   [[nodiscard]] bool word_ends(std::size_t i) const { return !word(i); }
 
  private:
+  [[nodiscard]] bool in(std::size_t i, std::uint8_t classes) const {
+    return i < n_ && (kClasses[static_cast<unsigned char>(p_[i])] & classes) != 0;
+  }
   const char* p_;
   std::size_t n_;
 };
