@@ -295,9 +295,8 @@ Shape shape_of(std::string_view expression, unsigned flags) {
   return Shape::kNone;
 }
 
-void match_shape(Shape shape, std::string_view data,
-                       std::vector<std::pair<std::uint32_t, std::uint32_t>>& out,
-                       std::vector<std::pair<std::uint32_t, std::uint32_t>>& scratch) {
+void match_shape(Shape shape, std::string_view data, std::vector<std::pair<std::uint32_t, std::uint32_t>>& out,
+                 std::vector<std::pair<std::uint32_t, std::uint32_t>>& scratch) {
   if (shape == Shape::kNone) return;
   const Text t(data);
   if (shape == Shape::kEmail) return email_matches(t, out);

@@ -2,8 +2,8 @@
 // Direct matchers for built-in patterns: hand-written equivalents of one Hyperscan
 // start-of-match scan of a trigger window, without its cost. An hs_scan of a 17-75 byte
 // window is mostly fixed per-call cost for the digit shapes (~100-250 ns), and for the key
-// and email windows start-of-match tracking costs microseconds (a key reports a match at
-// every one of its characters, for three patterns).
+// and email windows start-of-match tracking costs about 2 us (estimated from the profile: a
+// key reports a match at every one of its characters, for three patterns).
 //
 // Contract, digit shapes (kCard .. kIpv4): for a pattern whose expression and flags are
 // exactly one of the built-ins below (shape_of() != kNone), match_shape(shape, data, out)
@@ -13,7 +13,8 @@
 // Key and email shapes (kOpenRouterKey .. kEmail): of those same (leftmost start, end) pairs,
 // only the longest per start. Enough for these patterns because Scanner::find keeps only the
 // longest match of a start for them anyway (`longest_suffices`: no validator looks at the
-// end), and a shorter span at the same start never survives leftmost-longest.
+// end), and a shorter span at the same start never survives leftmost-longest; the Scanner
+// uses them only for patterns where that holds.
 // `data` is the whole scanned buffer: \b treats the bytes outside it as non-word characters,
 // as Hyperscan does at the edges of its input. Any other expression (a changed built-in, a
 // custom detector) gets kNone and stays with Hyperscan.
@@ -51,8 +52,7 @@ constexpr Shape kFirstLongestShape = Shape::kOpenRouterKey;  // this one and aft
 
 // Appends (start, end) offsets in `data` of every match of `shape` (see the contract above),
 // in no particular order. `scratch` is reused between calls (no allocation once grown).
-void match_shape(Shape shape, std::string_view data,
-                       std::vector<std::pair<std::uint32_t, std::uint32_t>>& out,
-                       std::vector<std::pair<std::uint32_t, std::uint32_t>>& scratch);
+void match_shape(Shape shape, std::string_view data, std::vector<std::pair<std::uint32_t, std::uint32_t>>& out,
+                 std::vector<std::pair<std::uint32_t, std::uint32_t>>& scratch);
 
 }  // namespace auditship::redact
