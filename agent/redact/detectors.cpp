@@ -124,7 +124,9 @@ std::vector<DetectorSpec> make_builtins() {
   // Digit classes are spelled [0-9]: Hyperscan's \d is ASCII-only anyway, and this says so.
   // Every digit pattern is fenced by \b so a candidate is a whole digit run; the validators
   // then reject runs glued to longer tokens. Each pattern names the trigger (trigger.h) that
-  // fires wherever it can match: change both together.
+  // fires wherever it can match: change both together. The windowed patterns (keys, email,
+  // digits) also have direct matchers (direct_match.cpp) keyed by their exact text: an edited
+  // expression goes back to Hyperscan until its matcher is updated (direct_match_test says so).
   std::vector<DetectorSpec> d;
   d.push_back({"openrouter_key", "[OPENROUTER_KEY]", {pat(R"(\bsk-or-v1-[A-Za-z0-9]+)", kTriggerSkDash)}});
   d.push_back({"anthropic_key", "[ANTHROPIC_KEY]", {pat(R"(\bsk-ant-[A-Za-z0-9_-]+)", kTriggerSkDash)}});

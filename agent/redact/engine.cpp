@@ -108,6 +108,31 @@ Scanner::Scanner(EnginePtr engine) : engine_(std::move(engine)) {
   for (hs_database_t* db : all)
     if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) std::abort();
   candidates_.reserve(64);
+  // Which trigger databases direct matchers can stand in for: every pattern of the trigger must
+  // be a built-in expression reproduced exactly (direct_match.h), and the key and email shapes
+  // only where a match's shorter versions could never survive (longest_suffices). Decided here
+  // rather than in Engine::compile (a dozen string compares per clone) so compiling stays one
+  // concern. Ids follow compile's numbering: one per pattern, in detector order.
+  std::array<bool, kTriggerCount> direct_ok;
+  direct_ok.fill(true);
+  std::uint32_t id = 0;
+  const auto& meta = engine_->patterns_;
+  for (const DetectorSpec& d : engine_->detectors_)
+    for (const PatternSpec& p : d.patterns) {
+      Shape shape = shape_of(p.expression, p.flags);
+      if (shape >= kFirstLongestShape && !(id < meta.size() && meta[id].longest_suffices)) shape = Shape::kNone;
+      for (int t = 0; t < kTriggerCount; ++t) {
+        if (!(p.trigger & (1u << t))) continue;
+        if (shape == Shape::kNone) direct_ok[t] = false;
+        else direct_[t].push_back({id, shape});
+      }
+      ++id;
+    }
+  const bool ids_agree = id == engine_->patterns_.size();
+  for (int t = 0; t < kTriggerCount; ++t) {
+    if (!direct_ok[t] || !ids_agree || !((1u << t) & kWindowedTriggers)) direct_[t].clear();
+    if (!direct_[t].empty()) direct_triggers_ |= 1u << t;
+  }
 }
 
 Scanner::~Scanner() { hs_free_scratch(scratch_); }
@@ -173,6 +198,18 @@ void Scanner::confirm(std::string_view text, const Candidate& c, std::vector<Spa
   spans.push_back({static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(end), meta.detector});
 }
 
+void Scanner::match_direct(std::string_view text, int t, std::size_t from, std::size_t to) {
+  const std::string_view window = text.substr(from, to - from);
+  for (const DirectPattern& p : direct_[t]) {
+    direct_matches_.clear();
+    match_shape(p.shape, window, direct_matches_, direct_scratch_);
+    // find()'s callback merges same-start candidates only to save work: the key and email
+    // matchers already report the longest per start, and the digit patterns' validators look
+    // at the end, so for them it would not apply anyway.
+    for (const auto& [b, e] : direct_matches_) candidates_.push_back({p.id, from + b, from + e});
+  }
+}
+
 void Scanner::find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups,
                    const std::vector<Window>* windows) {
   spans.clear();
@@ -211,8 +248,11 @@ void Scanner::find(std::string_view text, std::vector<Span>& spans, std::uint32_
     for (int t = 0; t < kTriggerCount; ++t) {
       if (!(groups & (1u << t))) continue;
       if (((1u << t) & kWindowedTriggers) && windows) {
-        for (const Window& w : *windows)
-          if (w.trigger == (1u << t)) scan(engine_->trigger_exact_[t], w.begin, w.end);
+        for (const Window& w : *windows) {
+          if (w.trigger != (1u << t)) continue;
+          if (direct_triggers_ & w.trigger) match_direct(text, t, w.begin, w.end);
+          else scan(engine_->trigger_exact_[t], w.begin, w.end);
+        }
       } else {
         scan(engine_->trigger_exact_[t], 0, text.size());
       }

@@ -11,6 +11,9 @@
 //    prefilter flagged, and only for the patterns that were flagged: one database per
 //    trigger, one for the prefiltered patterns (so a digit-only string never pays for the
 //    email pattern's start-of-match), and one with everything (the reference path).
+//  - in the trigger windows (digits, keys, emails), direct matchers (direct_match.h) stand in
+//    for the exact databases when every pattern of the trigger is a built-in they reproduce
+//    exactly: an hs_scan of a short window is mostly fixed per-call and start-of-match cost.
 // (performance-anchors.md: SOM is what makes Hyperscan slow on this data.)
 #include <hs/hs.h>
 
@@ -23,6 +26,7 @@
 
 #include "auditship/common/result.h"
 #include "auditship/redact/detectors.h"
+#include "auditship/redact/direct_match.h"
 #include "auditship/redact/redact_config.h"
 
 namespace auditship::redact {
@@ -110,6 +114,9 @@ class Scanner {
   // are scanned in those windows only.
   void find(std::string_view text, std::vector<Span>& spans, std::uint32_t groups = kAllGroups,
             const std::vector<Window>* windows = nullptr);
+  // The triggers whose windows are matched by direct matchers (direct_match.h) instead of
+  // Hyperscan: those whose every pattern is a built-in expression reproduced exactly.
+  [[nodiscard]] std::uint32_t direct_triggers_for_test() const { return direct_triggers_; }
 
  private:
   struct Candidate {
@@ -121,11 +128,20 @@ class Scanner {
     std::uint64_t offset;  // of the scanned window in the text
     const Engine* engine;
   };
+  struct DirectPattern {
+    std::uint32_t id;  // Hyperscan id of the pattern it replaces
+    Shape shape;
+  };
   void confirm(std::string_view text, const Candidate& c, std::vector<Span>& spans) const;
+  // The candidates hs_scan of trigger t's database over text[from, to) would report.
+  void match_direct(std::string_view text, int t, std::size_t from, std::size_t to);
 
   EnginePtr engine_;
   hs_scratch_t* scratch_ = nullptr;
   std::vector<Candidate> candidates_;
+  std::array<std::vector<DirectPattern>, kTriggerCount> direct_;  // by trigger; empty: Hyperscan
+  std::uint32_t direct_triggers_ = 0;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> direct_matches_, direct_scratch_;
 };
 
 }  // namespace auditship::redact

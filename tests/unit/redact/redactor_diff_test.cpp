@@ -59,7 +59,14 @@ const std::vector<std::string>& pieces() {
       "eyJ", "eyJhbGciOiJIUzI1NiJ9", ".", "Bearer ", "bearer ", "Authorization: Bearer ", "authorization=",
       "john.doe", "example.com", "a@b.co", "user@localhost", "%", "o%k+tag", "x@y@z.io", "gen-", "v", "e", "E5",
       "\\n", "\\\"", "\\\\", "\\/", "\\t", "\\u0040", "\\u0031", "\\u0032", "\\u002d", "\\u002e", "\\u002B",
-      "\\u0041", "\\u004b", "\\u0020",
+      "\\u0041", "\\u004b", "\\u0020", "\\u0033", "\\u0028", "\\u0029",
+      // Digit shapes the direct matchers (direct_match.h) must get exactly right.
+      "(800)555-1234", "+1(800)555-1234", "1.800.555.1234", "1 (800) 555 1234", "+49 30 1234567",
+      "+4930123456789012", "1.22.333.4", "0.0.0.0", "4111-1111-1111-1111-111", "12345678901234567890",
+      // Key and email edges for their direct matchers: a key inside a key, short keys, empty
+      // domain labels, digits in the last label, '-' after it, several '@'.
+      "sk-proj-abcdefghij0123456789-sk-", "sk-or-v1-x", "sk-ant-_-", "a.@b.co", ".x@y.com", "x@-y.com", "x@y..com",
+      "x@y.c0m", "x@y.com-", "x@y.co.uk", "_a@b.co", "x@y.c", "@@", "a@b.cd@e.fg",
       "\\u00e9", "\\ud83d\\ude00", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80"};
   return p;
 }
@@ -142,6 +149,36 @@ TEST(RedactorDiffTest, LineIndexEqualsPerStringTriggers) {
 }
 
 TEST(RedactorDiffTest, CorpusDefaultDetectors) { run_corpus({}); }
+
+// Strings made only of digit-shape material, so that matches sit at a string's first and last
+// byte (a window at the start or end of its text), next to each other, next to word bytes
+// ('_', letters), and behind escapes that decode to digits, separators or parentheses: the
+// places where the direct digit matchers and Hyperscan could disagree.
+std::string digit_string(std::mt19937_64& rng) {
+  static const std::vector<std::string> p = {
+      "1", "2", "5", "9", "0", "12", "123", "555", "800", "1234", "2125551234", "4111111111111111", "45", "6789",
+      " ", "-", ".", "(", ")", "+", "+1", "1-", "1 ", "_", "a", "Z", "\\u0033", "\\u0032", "\\u002d",
+      "\\u002e", "\\u0020", "\\u0028", "\\u0029", "\\u002b", "\\u005f", "\\n", "\\\"", "\xc3\xa9",
+      "123-45-6789", "212.555.1234", "(415) 555-2671", "10.0.0.1", "4111 1111 1111 1111", "+44 20 7946 0958"};
+  std::uniform_int_distribution<std::size_t> pick(0, p.size() - 1), len(1, 12);
+  std::string s;
+  for (std::size_t i = 0, n = len(rng); i < n; ++i) s += p[pick(rng)];
+  return s;
+}
+
+TEST(RedactorDiffTest, AdversarialShapes) {
+  for (const RedactConfig& config : {RedactConfig{}, with_custom()}) {
+    Pair p = make_pair(config);
+    std::mt19937_64 rng(6);
+    std::size_t differences = 0;
+    for (int i = 0; i < 30000; ++i) {
+      const std::string line = "{\"a\":\"" + digit_string(rng) + "\",\"b\":[\"" + digit_string(rng) + "\",\"" +
+                               digit_string(rng) + "\"],\"c\":\"" + digit_string(rng) + " " + digit_string(rng) + "\"}";
+      if (!same(p, line) && ++differences > 5) break;
+    }
+    expect_same_counts(p);
+  }
+}
 
 TEST(RedactorDiffTest, AdversarialDefaultDetectors) { run_adversarial({}, 1); }
 
