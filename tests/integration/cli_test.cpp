@@ -21,7 +21,7 @@ TEST(Cli, CheckPrintsTheEffectiveConfig) {
                           "\nkafka: {brokers: 'k1:9092'}\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("topic: \"openrouter-audit\""), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("max_in_flight_bytes: 4MiB"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("max_in_flight_bytes: 3MiB"), std::string::npos) << r.out;
 }
 
 TEST(Cli, CheckRejectsAnUnknownKeyWithItsLine) {
