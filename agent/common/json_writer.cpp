@@ -77,7 +77,10 @@ void append_number(std::string& out, double value) {
     return;
   }
   char buf[32];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  // From 1e15 on, exponent form: the shortest fixed form of 4.4e21 is a 22-digit integer, which
+  // JSON readers that map integers to 64-bit types (simdjson among them) reject as too large.
+  auto [ptr, ec] = std::fabs(value) >= 1e15 ? std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific)
+                                            : std::to_chars(buf, buf + sizeof buf, value);
   out.append(buf, ptr);
 }
 
