@@ -280,18 +280,6 @@ std::uint32_t triggers_fired(std::string_view text, std::uint32_t mask, std::vec
 
 namespace {
 
-// Bit p of the result is bit p + k of the bitmap `m` (k in 1..63). Bitmaps end with a zero
-// word past the line, so m[w + 1] exists.
-std::uint64_t ahead(const std::vector<std::uint64_t>& m, std::size_t w, unsigned k) {
-  return m[w] >> k | m[w + 1] << (64 - k);
-}
-
-// Bit p of the result is bit p - k of `m` (k in 1..63); zeros before the start.
-std::uint64_t behind(const std::vector<std::uint64_t>& m, std::size_t w, unsigned k) {
-  const std::uint64_t prev = w ? m[w - 1] : 0;
-  return m[w] << k | prev >> (64 - k);
-}
-
 // The first digit of the digit cluster (see cluster_fires) that holds the digit at `q`:
 // runs are joined to the previous one by one or two separators, exactly the rule by which
 // cluster_fires extends a cluster forwards, so walking it backwards finds the same start.
@@ -362,7 +350,8 @@ struct Planes {
     (out).non_ascii[w] = BITS(any >= 0x80);                                                                \
   } while (0)
 
-void classify_portable(const char* data, std::size_t words, const Planes& out) {
+// noinline: build() names it for portable_for_test(); inlined there it slowed every line (7 %).
+__attribute__((noinline)) void classify_portable(const char* data, std::size_t words, const Planes& out) {
   for (std::size_t w = 0; w < words; ++w) AUDITSHIP_CLASSIFY_BLOCK(U8x16, I8x16, load, bits, data + w * 64, out, w);
 }
 
@@ -387,9 +376,44 @@ void classify_portable(const char* data, std::size_t words, const Planes& out) {
   }
 
 AUDITSHIP_X86_CLASSIFIER(32, "avx2", __m256i, static_cast<std::uint32_t>(_mm256_movemask_epi8(m)), classify_avx2)
-// A whole block per vector: comparisons land in mask registers.
-AUDITSHIP_X86_CLASSIFIER(64, "avx512bw", __m512i, _mm512_movepi8_mask(m), classify_avx512)
 #undef AUDITSHIP_X86_CLASSIFIER
+
+// AVX-512BW: a whole block per vector, written with intrinsics rather than the block macro.
+// Through the vector extension GCC 12 turns each comparison's mask register back into a
+// vector of 0/-1 bytes (masked move) and that into a mask again (VPMOVB2M) before it reaches
+// a bitmap; here comparisons land in mask registers and combine there, the same tests as
+// AUDITSHIP_CLASSIFY_BLOCK (the portable and AVX2 paths are the reference for them).
+__attribute__((target("avx512bw"))) inline __mmask64 eq512(__m512i v, char c) {
+  return _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c));
+}
+// Bytes in [lo, lo + count).
+__attribute__((target("avx512bw"))) inline __mmask64 in_range512(__m512i v, char lo, char count) {
+  return _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(lo)), _mm512_set1_epi8(count));
+}
+
+__attribute__((target("avx512bw"))) void classify_avx512(const char* data, std::size_t words, const Planes& out) {
+  const __m512i lower = _mm512_set1_epi8(0x20);
+  for (std::size_t w = 0; w < words; ++w) {
+    const char* p = data + w * 64;
+    const __m512i c0 = _mm512_loadu_si512(p), c1 = _mm512_loadu_si512(p + 1);
+    const __m512i c2 = _mm512_loadu_si512(p + 2), c3 = _mm512_loadu_si512(p + 3);
+    const __mmask64 dot = eq512(c0, '.');
+    out.digit[w] = in_range512(c0, '0', 10);
+    out.high[w] = in_range512(c0, '2', 8);
+    out.upper[w] = in_range512(c0, 'A', 26);
+    out.sep[w] = eq512(c0, ' ') | eq512(c0, '-') | dot | eq512(c0, '(') | eq512(c0, ')');
+    out.dot[w] = dot;
+    out.plus[w] = eq512(c0, '+');
+    out.stop[w] = eq512(c0, '"') | eq512(c0, '\\') | _mm512_cmplt_epu8_mask(c0, lower);
+    const __m512i l0 = _mm512_or_si512(c0, lower), l1 = _mm512_or_si512(c1, lower);
+    const __m512i l2 = _mm512_or_si512(c2, lower), l3 = _mm512_or_si512(c3, lower);
+    out.lit[w] = eq512(c0, '@') | (eq512(c0, 's') & eq512(c1, 'k') & eq512(c2, '-')) |
+                 (eq512(c0, 'A') & (eq512(c1, 'K') | eq512(c1, 'S')) & eq512(c2, 'I') & eq512(c3, 'A')) |
+                 (eq512(c0, 'e') & eq512(c1, 'y') & eq512(c2, 'J')) |
+                 (eq512(l0, 'b') & eq512(l1, 'e') & eq512(l2, 'a') & eq512(l3, 'r'));
+    out.non_ascii[w] = _mm512_movepi8_mask(c0);  // the sign bits: bytes >= 0x80
+  }
+}
 #endif
 
 #undef AUDITSHIP_CLASSIFY_BLOCK
@@ -402,6 +426,92 @@ ClassifyFn pick_classify() {
   if (__builtin_cpu_supports("avx2")) return classify_avx2;
 #endif
   return classify_portable;
+}
+
+// The hits of words [w, w + lanes) from the byte classes (rules at LineIndex::build), one
+// word per lane of T: std::uint64_t, or 8 words in an AVX-512 vector. Each plane pointer
+// addresses word 0 and may be read one word before it and one word past the last lane (the
+// scratch planes carry zero words there). A combined plane (2 or 4 digits from p, a middle
+// run, ...) is needed in the next word only in its low bits (at most 8), which depend on that
+// word and the one before only, so it is computed there from those two words.
+// FWD: bit p is bit p + k of the plane whose word holding p is `lo` and next word is `hi`;
+// BACK: bit p is bit p - k, `prev` the word before `cur` (k in 1..63).
+#define AUDITSHIP_FWD(lo, hi, k) ((lo) >> (k) | (hi) << (64 - (k)))
+#define AUDITSHIP_BACK(cur, prev, k) ((cur) << (k) | (prev) >> (64 - (k)))
+#define AUDITSHIP_HITS(T, LOAD, pl, hits, w)                                                                       \
+  do {                                                                                                             \
+    const T d = LOAD((pl).digit + (w)), dh = LOAD((pl).digit + (w) + 1), pd = LOAD((pl).digit + (w)-1);            \
+    const T s = LOAD((pl).sep + (w)), sh = LOAD((pl).sep + (w) + 1), ps = LOAD((pl).sep + (w)-1);                  \
+    const T dot = LOAD((pl).dot + (w)), doth = LOAD((pl).dot + (w) + 1), pdot = LOAD((pl).dot + (w)-1);            \
+    const T u = LOAD((pl).upper + (w)), pu = LOAD((pl).upper + (w)-1);                                             \
+    const T hi = LOAD((pl).high + (w)), hih = LOAD((pl).high + (w) + 1);                                           \
+    const T plus = LOAD((pl).plus + (w)), pplus = LOAD((pl).plus + (w)-1);                                         \
+    const T cls = d | s, clsh = dh | sh;                                                                           \
+    /* Bit p of d2/d4: 2/4 digits from p; of c2/c4: 2/4 digits or separators from p. */                            \
+    const T d2 = d & AUDITSHIP_FWD(d, dh, 1), d2h = dh & dh >> 1;                                                  \
+    const T d4 = d2 & AUDITSHIP_FWD(d2, d2h, 2), d4h = d2h & d2h >> 2;                                             \
+    const T c2 = cls & AUDITSHIP_FWD(cls, clsh, 1), c2h = clsh & clsh >> 1;                                        \
+    const T c4 = c2 & AUDITSHIP_FWD(c2, c2h, 2), c4h = c2h & c2h >> 2;                                             \
+    /* Bit p of mid: a middle run of a dotted quad starts at p. */                                                 \
+    const T mid = d & AUDITSHIP_BACK(dot, pdot, 1) & AUDITSHIP_BACK(d, pd, 2) &                                    \
+                  ((AUDITSHIP_FWD(dot, doth, 1) & AUDITSHIP_FWD(d, dh, 2)) |                                       \
+                   (AUDITSHIP_FWD(d, dh, 1) & AUDITSHIP_FWD(dot, doth, 2) & AUDITSHIP_FWD(d, dh, 3)) |             \
+                   (AUDITSHIP_FWD(d, dh, 1) & AUDITSHIP_FWD(d, dh, 2) & AUDITSHIP_FWD(dot, doth, 3) &              \
+                    AUDITSHIP_FWD(d, dh, 4)));                                                                     \
+    const T midh = dh & AUDITSHIP_BACK(doth, dot, 1) & AUDITSHIP_BACK(dh, d, 2) &                                  \
+                   ((doth >> 1 & dh >> 2) | (dh >> 1 & doth >> 2 & dh >> 3) |                                      \
+                    (dh >> 1 & dh >> 2 & doth >> 3 & dh >> 4));                                                    \
+    const T run_start = d & ~AUDITSHIP_BACK(d, pd, 1);                                                             \
+    const T run10 = d4 & AUDITSHIP_FWD(d4, d4h, 4) & AUDITSHIP_FWD(d2, d2h, 8) & ~AUDITSHIP_FWD(d, dh, 10);        \
+    const T nanp = run_start & run10 & hi & AUDITSHIP_FWD(hi, hih, 3);                                             \
+    const T joined_four = run_start & d4 & ~AUDITSHIP_FWD(d, dh, 4) & AUDITSHIP_BACK(s, ps, 1) &                   \
+                          (AUDITSHIP_BACK(d, pd, 2) | (AUDITSHIP_BACK(s, ps, 2) & AUDITSHIP_BACK(d, pd, 3)));      \
+    const T dotted = mid & (AUDITSHIP_FWD(mid, midh, 2) | AUDITSHIP_FWD(mid, midh, 3) | AUDITSHIP_FWD(mid, midh, 4)); \
+    const T long_cluster =                                                                                         \
+        d & c4 & AUDITSHIP_FWD(c4, c4h, 4) & AUDITSHIP_FWD(c4, c4h, 8) & AUDITSHIP_FWD(cls, clsh, 12);             \
+    const T after_plus = d & AUDITSHIP_BACK(plus, pplus, 1);                                                       \
+    const T iban = d & AUDITSHIP_FWD(d, dh, 1) & AUDITSHIP_BACK(u, pu, 1) & AUDITSHIP_BACK(u, pu, 2);              \
+    const T h = LOAD((pl).lit + (w)) | nanp | joined_four | dotted | long_cluster | after_plus | iban;              \
+    std::memcpy((hits) + (w), &h, sizeof h);                                                                       \
+  } while (0)
+
+// Word loads for the hits stage (a word, or a vector of words, from p).
+template <class T>
+T load_words(const std::uint64_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+constexpr std::size_t kHitLanes = 8;  // words per hits step on AVX-512; planes are padded to it
+
+// noinline: as classify_portable.
+__attribute__((noinline)) void hits_portable(const Planes& pl, std::uint64_t* hits, std::size_t words) {
+  for (std::size_t w = 0; w < words; ++w) AUDITSHIP_HITS(std::uint64_t, load_words<std::uint64_t>, pl, hits, w);
+}
+
+#if defined(__x86_64__)
+typedef std::uint64_t U64x8 __attribute__((vector_size(64)));
+__attribute__((target("avx512f"))) inline U64x8 load_u64x8(const std::uint64_t* p) {
+  U64x8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+__attribute__((target("avx512f"))) void hits_avx512(const Planes& pl, std::uint64_t* hits, std::size_t words) {
+  for (std::size_t w = 0; w < words; w += kHitLanes) AUDITSHIP_HITS(U64x8, load_u64x8, pl, hits, w);
+}
+#endif
+#undef AUDITSHIP_HITS
+#undef AUDITSHIP_FWD
+#undef AUDITSHIP_BACK
+
+using HitsFn = void (*)(const Planes&, std::uint64_t*, std::size_t);
+
+HitsFn pick_hits() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return hits_avx512;
+#endif
+  return hits_portable;
 }
 
 }  // namespace
@@ -425,50 +535,29 @@ ClassifyFn pick_classify() {
 // byte: every test above reads the same bits at a string's edges as on the string alone.
 void LineIndex::build(std::string_view line) {
   static const ClassifyFn classify = pick_classify();
+  static const HitsFn find_hits = pick_hits();
   line_ = line;
   const std::size_t n = line.size();
   words_ = n / 64 + 1;  // bit n exists: next_stop() always finds a stop (a zero byte)
   padded_.assign(line);
   padded_.resize(words_ * 64 + 32 + 3, '\0');  // a 32-byte load at a block's last chunk + 3
-  for (auto* m : {&stops_, &hits_, &digit_, &sep_, &cls_, &upper_, &high_, &dot_, &plus_, &lit_, &run4_, &cls2_,
-                  &cls4_, &mid_, &non_ascii_}) {
-    m->resize(words_ + 1);
-    m->back() = 0;  // ahead() reads one word past the line
+  stops_.resize(words_ + 1);
+  stops_.back() = 0;  // next_stop() may read one word past the line
+  non_ascii_.resize(words_);
+  // Whole vectors of hits; scratch planes: a zero word before word 0, and zero words after
+  // the line up to one past the last vector (the hits stage reads w - 1 and w + 1).
+  const std::size_t lanes = (words_ + kHitLanes - 1) / kHitLanes * kHitLanes;
+  hits_.resize(lanes);
+  for (auto* m : {&digit_, &sep_, &upper_, &high_, &dot_, &plus_, &lit_}) {
+    m->resize(lanes + 2);
+    m->front() = 0;
+    std::fill(m->begin() + static_cast<std::ptrdiff_t>(words_ + 1), m->end(), 0);
   }
-  classify(padded_.data(), words_,
-           {digit_.data(), sep_.data(), upper_.data(), high_.data(), dot_.data(), plus_.data(), stops_.data(),
-            lit_.data(), non_ascii_.data()});
-  ascii_ = std::all_of(non_ascii_.begin(), non_ascii_.begin() + static_cast<std::ptrdiff_t>(words_),
-                       [](std::uint64_t b) { return b == 0; });
-  // Bit p of run4_: 4 digits from p; of cls4_: 4 digits or separators from p; of mid_: a
-  // middle run of a dotted quad starts at p.
-  for (std::size_t w = 0; w < words_; ++w) {
-    cls_[w] = digit_[w] | sep_[w];
-    run4_[w] = digit_[w] & ahead(digit_, w, 1) & ahead(digit_, w, 2) & ahead(digit_, w, 3);
-  }
-  for (std::size_t w = 0; w < words_; ++w) {
-    cls2_[w] = cls_[w] & ahead(cls_, w, 1);
-    const std::uint64_t d = digit_[w], d1 = ahead(digit_, w, 1), d2 = ahead(digit_, w, 2);
-    const std::uint64_t dot1 = ahead(dot_, w, 1), dot2 = ahead(dot_, w, 2), dot3 = ahead(dot_, w, 3);
-    mid_[w] = d & behind(dot_, w, 1) & behind(digit_, w, 2) &
-              ((dot1 & d2) | (d1 & dot2 & ahead(digit_, w, 3)) | (d1 & d2 & dot3 & ahead(digit_, w, 4)));
-  }
-  for (std::size_t w = 0; w < words_; ++w) cls4_[w] = cls2_[w] & ahead(cls2_, w, 2);
-  for (std::size_t w = 0; w < words_; ++w) {
-    const std::uint64_t d = digit_[w];
-    const std::uint64_t run_start = d & ~behind(digit_, w, 1);
-    const std::uint64_t run10 = run4_[w] & ahead(run4_, w, 4) & ahead(digit_, w, 8) & ahead(digit_, w, 9) &
-                                ~ahead(digit_, w, 10);
-    const std::uint64_t nanp = run_start & run10 & high_[w] & ahead(high_, w, 3);
-    const std::uint64_t joined_four =
-        run_start & run4_[w] & ~ahead(digit_, w, 4) & behind(sep_, w, 1) &
-        (behind(digit_, w, 2) | (behind(sep_, w, 2) & behind(digit_, w, 3)));
-    const std::uint64_t dotted = mid_[w] & (ahead(mid_, w, 2) | ahead(mid_, w, 3) | ahead(mid_, w, 4));
-    const std::uint64_t long_cluster = d & cls4_[w] & ahead(cls4_, w, 4) & ahead(cls4_, w, 8) & ahead(cls_, w, 12);
-    const std::uint64_t after_plus = d & behind(plus_, w, 1);
-    const std::uint64_t iban = d & ahead(digit_, w, 1) & behind(upper_, w, 1) & behind(upper_, w, 2);
-    hits_[w] = lit_[w] | nanp | joined_four | dotted | long_cluster | after_plus | iban;
-  }
+  const Planes planes{digit_.data() + 1, sep_.data() + 1,  upper_.data() + 1, high_.data() + 1, dot_.data() + 1,
+                      plus_.data() + 1,  stops_.data(),    lit_.data() + 1,   non_ascii_.data()};
+  (portable_ ? classify_portable : classify)(padded_.data(), words_, planes);
+  ascii_ = std::all_of(non_ascii_.begin(), non_ascii_.end(), [](std::uint64_t b) { return b == 0; });
+  (portable_ ? hits_portable : find_hits)(planes, hits_.data(), words_);
 }
 
 std::size_t LineIndex::next_stop(std::size_t from) const {

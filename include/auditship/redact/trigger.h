@@ -79,16 +79,23 @@ class LineIndex {
   // begin - 1 and end are its quotes, or the whole indexed text (proof in trigger.cpp).
   [[nodiscard]] std::uint32_t triggers_fired(std::size_t begin, std::size_t end, std::uint32_t mask,
                                              std::vector<Window>* windows) const;
+  // An index that uses the portable (16-byte vector, scalar word) code paths even where the
+  // CPU has AVX2 or AVX-512, so tests on x86 check the code arm64 runs.
+  [[nodiscard]] static LineIndex portable_for_test() {
+    LineIndex index;
+    index.portable_ = true;
+    return index;
+  }
 
  private:
   std::string_view line_;
   std::string padded_;  // the line and zero bytes, so every SIMD load is in bounds
   std::size_t words_ = 0;
   bool ascii_ = true;
+  bool portable_ = false;  // portable_for_test()
   // One bit per byte, 64 per word: the results, then per-class scratch for build().
   std::vector<std::uint64_t> stops_, hits_;
-  std::vector<std::uint64_t> digit_, sep_, cls_, upper_, high_, dot_, plus_, lit_, non_ascii_;
-  std::vector<std::uint64_t> run4_, cls2_, cls4_, mid_;
+  std::vector<std::uint64_t> digit_, sep_, upper_, high_, dot_, plus_, lit_, non_ascii_;
 };
 
 }  // namespace auditship::redact
