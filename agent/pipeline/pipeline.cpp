@@ -1,6 +1,5 @@
 #include "auditship/pipeline/pipeline.h"
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -161,10 +160,6 @@ class AgentPipeline final : public Pipeline {
       if (!server) return Error{server.error()};
       server_ = std::move(server.value());
     }
-    // Compiling the detectors peaks at ~7 MB of Hyperscan temporaries on this thread's heap,
-    // freed but kept by glibc; the pipeline's threads allocate from their own arenas and never
-    // reuse it. Hand it back so it does not count against the host for the agent's lifetime.
-    ::malloc_trim(0);
     return {};
   }
 
@@ -224,6 +219,9 @@ class AgentPipeline final : public Pipeline {
     auto made = redact::Redactor::make(
         config, config.detector_cache ? redact::detector_cache_file(config_.state_dir) : std::string());
     if (!made) return Error{"redact: " + made.error()};
+    // Compiling (or validating custom patterns) leaves heap and compiler code behind: hand them
+    // back so they do not count against the host for the agent's lifetime.
+    redact::release_compile_memory();
     return made;
   }
 

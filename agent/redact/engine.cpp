@@ -1,6 +1,12 @@
 #include "auditship/redact/engine.h"
 
+#include <malloc.h>
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "auditship/common/json_writer.h"
 #include "auditship/redact/detector_cache.h"
@@ -271,6 +277,33 @@ void Scanner::find(std::string_view text, std::vector<Span>& spans, std::uint32_
   for (std::size_t i = 0; i < spans.size(); ++i)
     if (kept == 0 || spans[i].begin >= spans[kept - 1].end) spans[kept++] = spans[i];
   spans.resize(kept);
+}
+
+std::size_t release_compile_memory() {
+  ::malloc_trim(0);
+  // Only libhs's executable mappings: its read-only data segments include relocated data
+  // (RELRO) that must not be thrown back to the file's bytes.
+  std::size_t resident = 0;
+  std::ifstream smaps("/proc/self/smaps");
+  std::uintptr_t begin = 0, end = 0;
+  bool text = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long long b = 0, e = 0;
+    char perms[5] = {};
+    if (std::sscanf(line.c_str(), "%llx-%llx %4s", &b, &e, perms) == 3 && line.find('-') < line.find(' ')) {
+      begin = static_cast<std::uintptr_t>(b);
+      end = static_cast<std::uintptr_t>(e);
+      text = std::string_view(perms) == "r-xp" && line.find("/libhs.so") != std::string::npos;
+      continue;
+    }
+    if (!text || line.rfind("Rss:", 0) != 0) continue;
+    std::size_t kib = 0;
+    std::istringstream(line.substr(4)) >> kib;
+    resident += kib * 1024;
+    ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+    text = false;
+  }
+  return resident;
 }
 
 }  // namespace auditship::redact

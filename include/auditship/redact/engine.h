@@ -91,6 +91,14 @@ class Engine {
 };
 using EnginePtr = std::shared_ptr<const Engine>;
 
+// After detectors were compiled or validated: hands back what compiling leaves behind in this
+// process. The compile's temporaries (~7 MB, freed but kept by glibc: malloc_trim) and the
+// resident code pages of Hyperscan's compiler (~4 MB of libhs's text, paged in by the compile
+// and not run again until a reload). Code pages are a clean, read-only file mapping: dropping
+// them is safe while other threads scan, and the few scan routines come back from the page
+// cache on their next use. Returns the bytes of libhs text that were resident.
+std::size_t release_compile_memory();
+
 // One per thread: owns a Hyperscan scratch and reusable buffers. Not thread-safe.
 class Scanner {
  public:

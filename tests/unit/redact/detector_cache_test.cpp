@@ -214,5 +214,23 @@ TEST(DetectorCache, ABadPatternStillFailsNamingItsDetector) {
   EXPECT_NE(::stat(detector_cache_file(dir.path()).c_str(), &st), 0) << "nothing cached for a failed compile";
 }
 
+// What a compile leaves in the process goes back: libhs's compiler code is resident after a
+// compile, gone after the release, and scanning afterwards brings back only a fraction of it.
+TEST(CompileMemory, TheCompilersCodeLeavesTheProcessAndScanningGoesOn) {
+  auto r = Redactor::make(RedactConfig{});  // no cache: compiles
+  ASSERT_TRUE(r) << r.error();
+  const std::size_t after_compile = release_compile_memory();
+  EXPECT_GT(after_compile, std::size_t{1} << 20) << "the compile paged in more than 1 MiB of libhs code";
+  const std::size_t idle = release_compile_memory();
+  EXPECT_LT(idle, std::size_t{64} << 10) << "the first release dropped it";
+
+  std::string out;
+  ASSERT_EQ((*r)->rewrite(R"({"prompt_preview":"mail jane.doe@example.com or call 415-555-0123"})", out),
+            Redactor::Outcome::kChanged);
+  EXPECT_EQ(out.find("jane.doe"), std::string::npos) << out;
+  const std::size_t scanning = release_compile_memory();
+  EXPECT_LT(scanning, after_compile / 4) << "scanning needs only a fraction of libhs's code back";
+}
+
 }  // namespace
 }  // namespace auditship::redact
