@@ -116,8 +116,13 @@ bool e164_ok(std::string_view s) {
   return n >= 8 && n <= 15;
 }
 
-PatternSpec pat(std::string expression, std::uint32_t trigger, Validator v = Validator::kNone, unsigned flags = 0) {
-  return PatternSpec{std::move(expression), flags, v, false, trigger};
+PatternSpec pat(std::string expression, std::uint32_t trigger, Validator v = Validator::kNone, unsigned flags = 0,
+                Shape shape = Shape::kNone) {
+  return PatternSpec{std::move(expression), flags, v, false, trigger, shape};
+}
+// A pattern with a direct matcher for its trigger windows.
+PatternSpec direct(std::string expression, std::uint32_t trigger, Shape shape, Validator v = Validator::kNone) {
+  return pat(std::move(expression), trigger, v, 0, shape);
 }
 
 std::vector<DetectorSpec> make_builtins() {
@@ -125,13 +130,14 @@ std::vector<DetectorSpec> make_builtins() {
   // Every digit pattern is fenced by \b so a candidate is a whole digit run; the validators
   // then reject runs glued to longer tokens. Each pattern names the trigger (trigger.h) that
   // fires wherever it can match: change both together. The windowed patterns (keys, email,
-  // digits) also have direct matchers (direct_match.cpp) keyed by their exact text: an edited
-  // expression goes back to Hyperscan until its matcher is updated (direct_match_test says so).
+  // digits) also name their direct matcher (direct_match.h): edit the expression and its matcher
+  // together too; direct_match_test compares every named matcher with Hyperscan on the expression.
   std::vector<DetectorSpec> d;
-  d.push_back({"openrouter_key", "[OPENROUTER_KEY]", {pat(R"(\bsk-or-v1-[A-Za-z0-9]+)", kTriggerSkDash)}});
-  d.push_back({"anthropic_key", "[ANTHROPIC_KEY]", {pat(R"(\bsk-ant-[A-Za-z0-9_-]+)", kTriggerSkDash)}});
+  d.push_back({"openrouter_key", "[OPENROUTER_KEY]", {direct(R"(\bsk-or-v1-[A-Za-z0-9]+)", kTriggerSkDash, Shape::kOpenRouterKey)}});
+  d.push_back({"anthropic_key", "[ANTHROPIC_KEY]", {direct(R"(\bsk-ant-[A-Za-z0-9_-]+)", kTriggerSkDash, Shape::kAnthropicKey)}});
   d.push_back({"openai_key", "[OPENAI_KEY]",
-               {pat(R"(\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})", kTriggerSkDash, Validator::kOpenAi)}});
+               {direct(R"(\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})", kTriggerSkDash, Shape::kOpenAiKey,
+                      Validator::kOpenAi)}});
   d.push_back({"aws_access_key", "[AWS_ACCESS_KEY]", {pat(R"(\b(?:AKIA|ASIA)[A-Z0-9]{16}\b)", kTriggerAws)}});
   d.push_back({"jwt", "[JWT]", {pat(R"(\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)", kTriggerJwt)}});
   {
@@ -142,26 +148,30 @@ std::vector<DetectorSpec> make_builtins() {
     d.push_back({"bearer_token", "[BEARER_TOKEN]", {header, bare}});
   }
   // [A-Za-z] where the seed had [A-Z|a-z] (which also accepted '|').
-  d.push_back({"email", "[EMAIL]", {pat(R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)", kTriggerAt)}});
+  d.push_back({"email", "[EMAIL]", {direct(R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)", kTriggerAt,
+                                        Shape::kEmail)}});
   d.push_back({"iban", "[IBAN]", {pat(R"(\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30}\b)", kTriggerIban, Validator::kMod97)}});
   // The digit detectors' shapes are what the digit triggers' cluster rules are derived from:
   // card >= 13 digits; SSN, formatted phones >= 9 digits with separators (at most two of
   // ` -.()` between digits); +1 / E.164 '+' then >= 7 digits; bare NANP a run of exactly 10;
   // IPv4 three dots and >= 4 digits. Each names the trigger of its shape (trigger.cpp).
-  d.push_back({"credit_card", "[CARD]", {pat(R"(\b[0-9](?:[ -]?[0-9]){12,18}\b)", kTriggerLongDigits, Validator::kLuhn)}});
-  d.push_back({"ssn", "[SSN]", {pat(R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)", kTriggerGroupOf4, Validator::kSsn)}});
+  d.push_back({"credit_card", "[CARD]", {direct(R"(\b[0-9](?:[ -]?[0-9]){12,18}\b)", kTriggerLongDigits, Shape::kCard, Validator::kLuhn)}});
+  d.push_back({"ssn", "[SSN]", {direct(R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)", kTriggerGroupOf4, Shape::kSsn, Validator::kSsn)}});
   d.push_back({"phone", "[PHONE]",
                {
-                   pat(R"(\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b)", kTriggerGroupOf4, Validator::kPhone),
-                   pat(R"(\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerGroupOf4, Validator::kPhone),
-                   pat(R"(\+1[-. ]?(?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b)", kTriggerPlus, Validator::kPhone),
-                   pat(R"(\b1[-. ](?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerGroupOf4, Validator::kPhone),
+                   direct(R"(\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b)", kTriggerGroupOf4, Shape::kPhone, Validator::kPhone),
+                   direct(R"(\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerGroupOf4, Shape::kPhoneParen, Validator::kPhone),
+                   direct(R"(\+1[-. ]?(?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b)", kTriggerPlus,
+                          Shape::kPhonePlusOne, Validator::kPhone),
+                   direct(R"(\b1[-. ](?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ][0-9]{4}\b)", kTriggerGroupOf4,
+                          Shape::kPhoneOne, Validator::kPhone),
                    // Bare digits only when they are a valid NANP number, so epoch seconds
                    // (1.7e9: area code 1xx) and most ids survive.
-                   pat(R"(\b[2-9][0-9]{2}[2-9][0-9]{6}\b)", kTriggerTenDigits, Validator::kNanp),
-                   pat(R"(\+[2-9][0-9]{0,2}(?:[ .-]?[0-9]){6,14}\b)", kTriggerPlus, Validator::kE164),
+                   direct(R"(\b[2-9][0-9]{2}[2-9][0-9]{6}\b)", kTriggerTenDigits, Shape::kNanp, Validator::kNanp),
+                   direct(R"(\+[2-9][0-9]{0,2}(?:[ .-]?[0-9]){6,14}\b)", kTriggerPlus, Shape::kE164, Validator::kE164),
                }});
-  d.push_back({"ipv4", "[IPV4]", {pat(R"(\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b)", kTriggerDottedQuad, Validator::kIpv4)}});
+  d.push_back({"ipv4", "[IPV4]", {direct(R"(\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b)", kTriggerDottedQuad, Shape::kIpv4,
+                                      Validator::kIpv4)}});
   return d;
 }
 

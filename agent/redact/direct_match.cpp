@@ -7,27 +7,6 @@
 namespace auditship::redact {
 namespace {
 
-// The expressions, spelled exactly as in detectors.cpp (make_builtins).
-struct Known {
-  const char* expression;
-  Shape shape;
-};
-constexpr std::array<Known, 13> kKnown{{
-    {R"(\b[0-9](?:[ -]?[0-9]){12,18}\b)", Shape::kCard},
-    {R"(\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b)", Shape::kSsn},
-    {R"(\b[0-9]{3}[-. ][0-9]{3}[-. ][0-9]{4}\b)", Shape::kPhone},
-    {R"(\([0-9]{3}\) ?[0-9]{3}[-. ][0-9]{4}\b)", Shape::kPhoneParen},
-    {R"(\+1[-. ]?(?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ]?[0-9]{4}\b)", Shape::kPhonePlusOne},
-    {R"(\b1[-. ](?:\([0-9]{3}\)|[0-9]{3})[-. ]?[0-9]{3}[-. ][0-9]{4}\b)", Shape::kPhoneOne},
-    {R"(\b[2-9][0-9]{2}[2-9][0-9]{6}\b)", Shape::kNanp},
-    {R"(\+[2-9][0-9]{0,2}(?:[ .-]?[0-9]){6,14}\b)", Shape::kE164},
-    {R"(\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b)", Shape::kIpv4},
-    {R"(\bsk-or-v1-[A-Za-z0-9]+)", Shape::kOpenRouterKey},
-    {R"(\bsk-ant-[A-Za-z0-9_-]+)", Shape::kAnthropicKey},
-    {R"(\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,})", Shape::kOpenAiKey},
-    {R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)", Shape::kEmail},
-}};
-
 constexpr std::size_t kNoMatch = std::string_view::npos;
 
 // Byte classes, one bit each, so every class test below is one table load.
@@ -287,13 +266,6 @@ void email_matches(const Text& t, std::vector<std::pair<std::uint32_t, std::uint
 }
 
 }  // namespace
-
-Shape shape_of(std::string_view expression, unsigned flags) {
-  if (flags != 0) return Shape::kNone;
-  for (const Known& k : kKnown)
-    if (expression == k.expression) return k.shape;
-  return Shape::kNone;
-}
 
 void match_shape(Shape shape, std::string_view data, std::vector<std::pair<std::uint32_t, std::uint32_t>>& out,
                  std::vector<std::pair<std::uint32_t, std::uint32_t>>& scratch) {

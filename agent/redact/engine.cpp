@@ -115,17 +115,15 @@ Scanner::Scanner(EnginePtr engine) : engine_(std::move(engine)) {
     if (db && hs_alloc_scratch(db, &scratch_) != HS_SUCCESS) std::abort();
   candidates_.reserve(64);
   // Which trigger databases direct matchers can stand in for: every pattern of the trigger must
-  // be a built-in expression reproduced exactly (direct_match.h), and the key and email shapes
-  // only where a match's shorter versions could never survive (longest_suffices). Decided here
-  // rather than in Engine::compile (a dozen string compares per clone) so compiling stays one
-  // concern. Ids follow compile's numbering: one per pattern, in detector order.
+  // name its matcher (PatternSpec::shape, direct_match.h), and the key and email shapes only
+  // where a match's shorter versions could never survive (longest_suffices). Ids follow compile's numbering: one per pattern, in detector order.
   std::array<bool, kTriggerCount> direct_ok;
   direct_ok.fill(true);
   std::uint32_t id = 0;
   const auto& meta = engine_->patterns_;
   for (const DetectorSpec& d : engine_->detectors_)
     for (const PatternSpec& p : d.patterns) {
-      Shape shape = shape_of(p.expression, p.flags);
+      Shape shape = p.shape;
       if (shape >= kFirstLongestShape && !(id < meta.size() && meta[id].longest_suffices)) shape = Shape::kNone;
       for (int t = 0; t < kTriggerCount; ++t) {
         if (!(p.trigger & (1u << t))) continue;

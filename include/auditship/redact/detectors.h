@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "auditship/common/result.h"
+#include "auditship/redact/direct_match.h"
 #include "auditship/redact/trigger.h"
 
 namespace auditship::redact {
@@ -38,6 +39,10 @@ struct PatternSpec {
   // or kTriggerNone: then the pattern goes into the Hyperscan no-start-of-match prefilter.
   // Only built-ins have one; a wrong trigger loses redactions (redactor_diff_test guards them).
   std::uint32_t trigger = kTriggerNone;
+  // The direct matcher (direct_match.h) that reproduces `expression` within a trigger window,
+  // or kNone: then Hyperscan scans the window. Like `trigger`, only built-ins have one, and
+  // direct_match_test checks each tagged pattern's matcher against Hyperscan on `expression`.
+  Shape shape = Shape::kNone;
 };
 
 struct DetectorSpec {

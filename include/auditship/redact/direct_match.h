@@ -5,9 +5,9 @@
 // and email windows start-of-match tracking costs about 2 us (estimated from the profile: a
 // key reports a match at every one of its characters, for three patterns).
 //
-// Contract, digit shapes (kCard .. kIpv4): for a pattern whose expression and flags are
-// exactly one of the built-ins below (shape_of() != kNone), match_shape(shape, data, out)
-// reports the same matches as hs_scan of that expression alone with HS_FLAG_SOM_LEFTMOST over
+// Contract, digit shapes (kCard .. kIpv4): for a built-in pattern tagged with a shape
+// (PatternSpec::shape in detectors.cpp; the expression is in the comment beside each shape
+// below, compiled without flags), match_shape(shape, data, out) reports the same matches as hs_scan of that expression alone with HS_FLAG_SOM_LEFTMOST over
 // `data`: one (start, end) per end offset where a match ends, with the leftmost start of the
 // matches ending there.
 // Key and email shapes (kOpenRouterKey .. kEmail): of those same (leftmost start, end) pairs,
@@ -16,8 +16,8 @@
 // end), and a shorter span at the same start never survives leftmost-longest; the Scanner
 // uses them only for patterns where that holds.
 // `data` is the whole scanned buffer: \b treats the bytes outside it as non-word characters,
-// as Hyperscan does at the edges of its input. Any other expression (a changed built-in, a
-// custom detector) gets kNone and stays with Hyperscan.
+// as Hyperscan does at the edges of its input. A custom detector has no shape and stays with
+// Hyperscan, even when its regex is a built-in's.
 // tests/unit/redact/direct_match_test.cpp checks the contract against Hyperscan itself;
 // redactor_diff_test.cpp checks the whole fast path against the reference path.
 #include <cstdint>
@@ -44,11 +44,6 @@ enum class Shape : std::uint8_t {
   kEmail,          // \b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b
 };
 constexpr Shape kFirstLongestShape = Shape::kOpenRouterKey;  // this one and after: longest per start
-
-// The shape whose matcher reproduces `expression` compiled with `flags` (HS_FLAG_*, without
-// SOM), or kNone. Matched on the exact text, so editing a built-in's regex in detectors.cpp
-// without its matcher here sends it back to Hyperscan instead of redacting differently.
-[[nodiscard]] Shape shape_of(std::string_view expression, unsigned flags);
 
 // Appends (start, end) offsets in `data` of every match of `shape` (see the contract above),
 // in no particular order. `scratch` is reused between calls (no allocation once grown).
