@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,10 +24,9 @@
 #include "auditship/cli/options.h"
 #include "auditship/sink/embedded_broker.h"
 #include "auditship/sink/topic_reader.h"
-// Test support compiled in, as the tests/tools do: the tool links only auditship_core.
-#include "../../tests/support/fake_generation_server.cpp"  // NOLINT(bugprone-suspicious-include)
-#include "../../tests/support/process.cpp"                 // NOLINT(bugprone-suspicious-include)
-#include "../../tests/support/temp_dir.cpp"                // NOLINT(bugprone-suspicious-include)
+#include "support/fake_generation_server.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
 
 namespace {
 

@@ -10,8 +10,7 @@
 #include <iostream>
 #include <string>
 
-// Tools link only auditship_core (see tests/CMakeLists.txt), so the server is compiled in here.
-#include "../support/fake_generation_server.cpp"  // NOLINT(bugprone-suspicious-include)
+#include "support/fake_generation_server.h"
 
 int main(int argc, char** argv) {
   auditship::testing::FakeServerOptions options;
