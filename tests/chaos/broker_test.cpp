@@ -26,7 +26,7 @@ std::string logs_dir(const TempDir& dir) {
   return dir.file("logs");
 }
 
-TEST(Chaos, BrokerDownUnderLoadLosesNothingAndStaysUnderTheMemoryBound) {
+TEST(ChaosOutage, BrokerDownUnderLoadLosesNothingAndStaysUnderTheMemoryBound) {
   MockCluster cluster(16);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;

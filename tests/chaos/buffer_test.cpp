@@ -48,7 +48,7 @@ int delete_checkpointed_rotations(const RotatingLog& log, const std::string& sta
   return deleted;
 }
 
-TEST(Chaos, BrokerDownWithDiskBufferFilesRotatedAwayLosesNothing) {
+TEST(ChaosOutage, BrokerDownWithDiskBufferFilesRotatedAwayLosesNothing) {
   MockCluster cluster(8);
   TopicFollower records(cluster.bootstrap(), "openrouter-audit");
   TempDir dir;
