@@ -69,6 +69,10 @@ class Redactor {
 
  private:
   explicit Redactor(std::shared_ptr<const Shared> shared);
+  // Whether one prefilter scan of a whole buffer can stand in for one scan per line in it.
+  [[nodiscard]] bool buffer_prefilter_usable() const;
+  // rewrite(), once state_->line_ends holds the prefilter's answer for `json`.
+  Outcome rewrite_scanned(std::string_view json, std::string& out);
   std::shared_ptr<const Shared> shared_;
   std::unique_ptr<State> state_;
 };

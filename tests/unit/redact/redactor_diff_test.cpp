@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "auditship/pipeline/batch.h"
 #include "auditship/redact/redactor.h"
 #include "auditship/redact/trigger.h"
 #include "support/redact_corpus.h"
@@ -195,6 +196,69 @@ TEST(RedactorDiffTest, AdversarialScanKeys) {
 TEST(RedactorDiffTest, AdversarialCustomAndAnchoredDetectors) {
   run_corpus(with_custom());
   run_adversarial(with_custom(), 3);
+}
+
+// Redactor::process scans the custom detectors' prefilter once over the batch's whole input
+// instead of once per line. Against the reference path line by line, with patterns that reach
+// across a newline (\s, a negated class), sit on word boundaries (\b, \B) or match often,
+// and with lines packed in every way the buffer scan must handle: plain newlines, CRLF,
+// neighbours that are word bytes (the per-line fallback), a dead-letter envelope in `output`.
+TEST(RedactorDiffTest, BatchPrefilterEqualsLineByLine) {
+  RedactConfig config;
+  for (const auto& [name, pattern] : std::vector<std::pair<std::string, std::string>>{
+           {"employee_id", "EMP-[0-9]{6}"},
+           {"spaced_word", "\\s+secret\\s+[a-z]+"},
+           {"not_quote", "[^\"]{2}tok[0-9]"},
+           {"bounded", "\\bZ[0-9]{2}\\b"},
+           {"inside", "\\Bqq[0-9]"},
+           {"dense", "[0-9]{2}"}})
+    config.custom.push_back({name, pattern, "", "none"});
+  Pair p = make_pair(config);
+  // (In JSON text: \\n is an escaped newline; the raw newlines are between the lines.)
+  const std::vector<std::string> seeds = {"EMP-123456", " secret\\nabc", "\\n secret x", "ab tok1", "\\ntok2", "Z12", "aZ12",
+                                          "qq1", "aqq2", " qq3", "1\\n2", "tok", " secret ", "x secret"};
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<std::size_t> pick(0, seeds.size() - 1), sep(0, 5);
+  std::size_t differences = 0, from_output = 0;
+  for (int round = 0; round < 400 && differences < 5; ++round) {
+    Batch b;
+    std::vector<std::string> lines;
+    for (int i = 0; i < 40; ++i) {
+      std::string line = "{\"a\":\"" + seeds[pick(rng)] + adversarial(rng) + seeds[pick(rng)] + "\",\"b\":[\"" +
+                         seeds[pick(rng)] + "\",7],\"c\":\"" + adversarial(rng) + seeds[pick(rng)] + "\"}";
+      // Before the line: a newline (or CRLF), a word byte, a space; after it the same.
+      static const char* const kBefore[] = {"", "\r", "x", " ", "_", "\t"};
+      b.input += kBefore[sep(rng)];
+      Record r;
+      r.payload = r.raw = {static_cast<std::uint32_t>(b.input.size()), static_cast<std::uint32_t>(line.size())};
+      b.input += line;
+      b.input += kBefore[sep(rng)];
+      b.input += '\n';
+      b.records.push_back(r);
+      lines.push_back(line);
+    }
+    // One dead letter whose payload lives in `output`.
+    Record dead;
+    const std::string envelope = "{\"reason\":\"invalid_json\",\"raw\":\"" + seeds[pick(rng)] + " secret abc EMP-000001\"}";
+    dead.payload = {static_cast<std::uint32_t>(b.output.size()), static_cast<std::uint32_t>(envelope.size())};
+    dead.payload_in_output = true;
+    dead.disposition = Disposition::kDeadLetter;
+    b.output += envelope;
+    b.records.push_back(dead);
+    lines.push_back(envelope);
+    p.fast->process(b);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      std::string expected;
+      ASSERT_TRUE(p.reference->redact_json(lines[i], expected)) << lines[i];
+      from_output += b.records[i].payload_in_output;
+      if (b.payload(b.records[i]) != expected) {
+        ADD_FAILURE() << "line " << i << " of round " << round << "\ninput:    " << lines[i]
+                      << "\nbatch:    " << b.payload(b.records[i]) << "\nexpected: " << expected;
+        ++differences;
+      }
+    }
+  }
+  EXPECT_GT(from_output, 10000u) << "the custom patterns must actually match";
 }
 
 TEST(RedactorDiffTest, AdversarialSomeDisabled) {
