@@ -666,8 +666,8 @@ void Redactor::process(Batch& batch) {
   // when there are some) then matches inside the line exactly where it matches in the line
   // alone, \b and \B included, so every end the line's own scan reports is among the buffer's.
   // A match reaching across a newline only adds an end: a string scanned for nothing.
-  // (Scanning only the strings' contents, ~55 % of the bytes, was tried: finding them first
-  // cost more than it saved; BENCHMARKS.md.)
+  // (Scanning only the strings' contents was tried: Hyperscan's time hardly fell with the bytes
+  // left out, and finding the strings cost as much; BENCHMARKS.md, "Session 4".)
   const bool whole_buffer = buffer_prefilter_usable() &&
                             st.scanner.match_ends(batch.input, st.buffer_ends, kMaxLineEnds * batch.records.size());
   for (Record& r : batch.records) {
