@@ -116,7 +116,8 @@ Scanner::Scanner(EnginePtr engine) : engine_(std::move(engine)) {
   candidates_.reserve(64);
   // Which trigger databases direct matchers can stand in for: every pattern of the trigger must
   // name its matcher (PatternSpec::shape, direct_match.h), and the key and email shapes only
-  // where a match's shorter versions could never survive (longest_suffices). Ids follow compile's numbering: one per pattern, in detector order.
+  // where a match's shorter versions could never survive (longest_suffices). Ids follow
+  // compile's numbering: one per pattern, in detector order.
   std::array<bool, kTriggerCount> direct_ok;
   direct_ok.fill(true);
   std::uint32_t id = 0;

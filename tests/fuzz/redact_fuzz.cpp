@@ -6,7 +6,7 @@
 //  - for valid JSON, the output is valid JSON with the same keys, in the same order, and the
 //    same non-string values (strings may change: that is the point);
 //  - redacting the output again changes nothing;
-//  - with custom detectors, Redactor::process over the input's lines as one batch (one
+//  - with custom detectors (support/edge_detectors.h), Redactor::process over the input's lines as one batch (one
 //    prefilter scan of the whole buffer) gives each line what redacting it alone gives.
 //
 // Build and run (see tests/fuzz/CMakeLists.txt); ctest runs it for 45 s (label `fuzz`):
@@ -24,6 +24,7 @@
 
 #include "auditship/pipeline/batch.h"
 #include "auditship/redact/redactor.h"
+#include "support/edge_detectors.h"
 
 namespace {
 
@@ -72,21 +73,9 @@ bool same_shape(element a, element b) {
   }
 }
 
-// Custom detectors (so the prefilter runs) that reach across newlines, sit on word
-// boundaries or match densely.
-auditship::redact::RedactConfig with_custom() {
-  auditship::redact::RedactConfig c;
-  c.custom.push_back({"employee_id", "EMP-[0-9]{6}", "", "none"});
-  c.custom.push_back({"spaced", "\\s+secret\\s+[a-z]+", "", "none"});
-  c.custom.push_back({"not_quote", "[^\"]{2}tok[0-9]", "", "none"});
-  c.custom.push_back({"bounded", "\\bZ[0-9]{2}\\b", "", "none"});
-  c.custom.push_back({"dense", "[0-9]{2}", "", "none"});
-  return c;
-}
-
 void check_batch_equals_lines(std::string_view in) {
   static auto batch_redactor = [] {
-    auto made = Redactor::make(with_custom());
+    auto made = Redactor::make(auditship::testing::edge_custom_detectors());
     if (!made) std::abort();
     return std::move(*made);
   }();

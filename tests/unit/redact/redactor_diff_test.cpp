@@ -12,6 +12,7 @@
 #include "auditship/pipeline/batch.h"
 #include "auditship/redact/redactor.h"
 #include "auditship/redact/trigger.h"
+#include "support/edge_detectors.h"
 #include "support/redact_corpus.h"
 
 namespace auditship::redact {
@@ -204,16 +205,7 @@ TEST(RedactorDiffTest, AdversarialCustomAndAnchoredDetectors) {
 // and with lines packed in every way the buffer scan must handle: plain newlines, CRLF,
 // neighbours that are word bytes (the per-line fallback), a dead-letter envelope in `output`.
 TEST(RedactorDiffTest, BatchPrefilterEqualsLineByLine) {
-  RedactConfig config;
-  for (const auto& [name, pattern] : std::vector<std::pair<std::string, std::string>>{
-           {"employee_id", "EMP-[0-9]{6}"},
-           {"spaced_word", "\\s+secret\\s+[a-z]+"},
-           {"not_quote", "[^\"]{2}tok[0-9]"},
-           {"bounded", "\\bZ[0-9]{2}\\b"},
-           {"inside", "\\Bqq[0-9]"},
-           {"dense", "[0-9]{2}"}})
-    config.custom.push_back({name, pattern, "", "none"});
-  Pair p = make_pair(config);
+  Pair p = make_pair(testing::edge_custom_detectors());
   // (In JSON text: \\n is an escaped newline; the raw newlines are between the lines.)
   const std::vector<std::string> seeds = {"EMP-123456", " secret\\nabc", "\\n secret x", "ab tok1", "\\ntok2", "Z12", "aZ12",
                                           "qq1", "aqq2", " qq3", "1\\n2", "tok", " secret ", "x secret"};
