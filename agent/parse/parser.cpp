@@ -69,12 +69,18 @@ void Parser::parse_record(Batch& batch, Record& r) {
   std::string_view line = batch.raw(r);
   r.payload = r.raw;
   r.payload_in_output = false;
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end; the line sits inside the
-  // batch's buffer but the last one may not, so lines are parsed from a reused padded copy.
-  padded_.assign(line);
-  padded_.append(simdjson::SIMDJSON_PADDING, '\0');
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end (their content does not matter).
+  // A line followed by that many bytes of the batch's buffer is parsed where it is; only the
+  // last few lines of a batch are parsed from a reused padded copy.
+  const char* text_start = line.data();
+  if (static_cast<std::size_t>(batch.input.data() + batch.input.size() - (line.data() + line.size())) <
+      simdjson::SIMDJSON_PADDING) {
+    padded_.assign(line);
+    padded_.append(simdjson::SIMDJSON_PADDING, '\0');
+    text_start = padded_.data();
+  }
   simdjson::dom::element doc;
-  auto error = parser_.parse(padded_.data(), line.size(), false).get(doc);
+  auto error = parser_.parse(text_start, line.size(), false).get(doc);
   if (error) {
     auto reason = error == simdjson::UTF8_ERROR ? DeadLetterReason::kInvalidUtf8 : DeadLetterReason::kInvalidJson;
     return dead_letter(batch, r, reason, simdjson::error_message(error));

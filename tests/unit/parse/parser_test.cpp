@@ -91,6 +91,41 @@ TEST(Parser, EachMalformedKindGetsItsReason) {
       << "invalid bytes become \\u00XX escapes";
 }
 
+// Lines with at least SIMDJSON_PADDING bytes of the batch after them are parsed in place, the
+// rest from a padded copy: both must give what a line parsed alone gives, whatever follows it.
+TEST(Parser, InPlaceAndCopiedLinesParseAlike) {
+  const std::vector<std::string> kinds = {
+      R"({"generation_id":"gen-1","user_id":"u1","total_cost":0.25,"note":"a fairly long line of text here"})",
+      R"({"a":)",  // truncated: the next line must not complete it
+      R"("b"})",
+      R"({"a":1} {"b":2})",  // two values on one line
+      "{\"a\":\"\xff\"}",
+      R"([1,2,3])",
+      R"({"generation_id":"gen-2","user_id":7})",
+      "{\"a\":\"tail\"",  // unterminated object
+  };
+  std::vector<std::string> lines;
+  for (int round = 0; round < 4; ++round)
+    for (const auto& k : kinds) lines.push_back(k);
+  Batch batch = make_batch(lines);
+  Parser parser({"generation_id", "h"});
+  parser.process(batch);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    Batch alone = make_batch({lines[i]});
+    Parser({"generation_id", "h"}).process(alone);
+    const Record& got = batch.records[i];
+    const Record& want = alone.records[0];
+    EXPECT_EQ(got.disposition, want.disposition) << "line " << i << ": " << lines[i];
+    EXPECT_EQ(got.reason, want.reason) << "line " << i << ": " << lines[i];
+    EXPECT_EQ(batch.field(got.generation_id), alone.field(want.generation_id)) << "line " << i;
+    EXPECT_EQ(batch.field(got.user_id), alone.field(want.user_id)) << "line " << i;
+    EXPECT_EQ(got.total_cost, want.total_cost) << "line " << i;
+  }
+  EXPECT_EQ(batch.records[1].reason, DeadLetterReason::kInvalidJson);
+  EXPECT_EQ(batch.records[3].reason, DeadLetterReason::kInvalidJson);
+  EXPECT_EQ(batch.records[0].disposition, Disposition::kShip);
+}
+
 TEST(Parser, OverLongLinesFromTheTailerBecomeEnvelopes) {
   Batch b = make_batch({R"({"a":"aaaa)"});
   b.records[0].disposition = Disposition::kDeadLetter;
