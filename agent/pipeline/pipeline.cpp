@@ -1,11 +1,13 @@
 #include "auditship/pipeline/pipeline.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "auditship/checkpoint/checkpoint_store.h"
@@ -176,6 +178,7 @@ class AgentPipeline final : public Pipeline {
     while (true) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       sample();
+      trim_when_idle();
       if (options.reload && options.reload->load() != reloads_seen) {
         reloads_seen = options.reload->load();
         if (options.load_config) reload(options.load_config());
@@ -254,6 +257,23 @@ class AgentPipeline final : public Pipeline {
     }
     checkpoint_failing_ = false;
     last_checkpoint_ = Clock::now();
+  }
+
+  // The agent keeps freed buffers in glibc's arenas while it works (the thresholds set in
+  // cli/run_command.cpp): once nothing has been in flight for a second they go back to the
+  // system, once per quiet spell.
+  void trim_when_idle() {
+    if (budget_.used() != 0 || workers_->queued() != 0) {
+      idle_since_.reset();
+      trimmed_ = false;
+      return;
+    }
+    const auto now = Clock::now();
+    if (!idle_since_) idle_since_ = now;
+    if (!trimmed_ && now - *idle_since_ >= std::chrono::seconds(1)) {
+      ::malloc_trim(0);
+      trimmed_ = true;
+    }
   }
 
   void sample() {
@@ -426,6 +446,8 @@ class AgentPipeline final : public Pipeline {
   enrich::EnricherPtr next_enricher_;
   std::atomic<bool> checkpoint_failing_{false}, shutting_down_{false};
   Clock::time_point last_checkpoint_ = Clock::now();
+  std::optional<Clock::time_point> idle_since_;  // trim_when_idle()
+  bool trimmed_ = false;
   // Last: destroyed first, so no request reaches a stage being torn down.
   metrics::MetricsServerPtr server_;
 };
