@@ -66,14 +66,16 @@ int run_command(const Args& args) {
     return 1;
   }
   config::Config& config = *loaded;
-  // glibc gives each thread that allocates its own arena; librdkafka runs one thread per
-  // broker, so RSS would grow with the cluster's size rather than with the memory bound.
-  mallopt(M_ARENA_MAX, 2);
-  // librdkafka allocates a message set buffer and a zstd context (~1.4 MB) per set, and the
-  // tailer a read buffer per batch, many times a second. At glibc's default thresholds these
-  // were mmapped or trimmed and paged in again each time: about 8,000 page faults and 10 % of
-  // the agent's CPU per 200,000 records (BENCHMARKS.md). They stay in the arenas now; the
-  // pipeline hands free memory back with malloc_trim once it is idle (Pipeline::run).
+  // Memory kept for reuse while shipping. librdkafka allocates a message-set buffer and a
+  // zstd context (~1.4 MB) per set, and the tailer a read buffer per batch, many times a
+  // second. At glibc's default thresholds these were mmapped or trimmed and paged in again
+  // each time: about 8,000 page faults and 10 % of the agent's CPU per 200,000 records
+  // (BENCHMARKS.md). They stay in the arena now, and the pipeline hands free memory back with
+  // malloc_trim once it is idle (Pipeline::run). One arena for all threads: what one thread
+  // frees another reuses, so peak RSS follows the memory bound rather than the thread count
+  // (librdkafka runs a thread per broker); two arenas cost 1.4-2 MB more for
+  // at most 3 % more records/s.
+  mallopt(M_ARENA_MAX, 1);
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   mallopt(M_TRIM_THRESHOLD, 16 << 20);
   log::set_level(*log::parse_level(config.log.level));
