@@ -261,9 +261,10 @@ class AgentPipeline final : public Pipeline {
 
   // The agent keeps freed buffers in glibc's arenas while it works (the thresholds set in
   // cli/run_command.cpp): once nothing has been in flight for a second they go back to the
-  // system, once per quiet spell.
+  // system, once per quiet spell. Every batch from the tailer to its last ack holds a lease,
+  // so an empty budget means no batch anywhere in the pipeline.
   void trim_when_idle() {
-    if (budget_.used() != 0 || workers_->queued() != 0) {
+    if (budget_.used() != 0) {
       idle_since_.reset();
       trimmed_ = false;
       return;
