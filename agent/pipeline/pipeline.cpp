@@ -175,8 +175,10 @@ class AgentPipeline final : public Pipeline {
     int exit_code = 0;
     auto next_checkpoint = Clock::now() + config_.pipeline.checkpoint_interval;
     int reloads_seen = options.reload ? options.reload->load() : 0;
+    // --once is a batch job: notice the end within 5 ms. A follower wakes every 50 ms.
+    const auto tick = std::chrono::milliseconds(options.once ? 5 : 50);
     while (true) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(tick);
       sample();
       trim_when_idle();
       if (options.reload && options.reload->load() != reloads_seen) {

@@ -155,6 +155,12 @@ KafkaSink::~KafkaSink() {
     while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) rd_kafka_poll(rk_, 50);
   }
   stopping_ = true;
+  if (rk_) {
+    // Wake the poll thread out of its 100 ms wait now: `run --once` exits that much sooner.
+    rd_kafka_queue_t* main_queue = rd_kafka_queue_get_main(rk_);
+    rd_kafka_queue_yield(main_queue);
+    rd_kafka_queue_destroy(main_queue);
+  }
   if (poller_.joinable()) poller_.join();
   if (topic_) rd_kafka_topic_destroy(topic_);
   if (dlq_) rd_kafka_topic_destroy(dlq_);
