@@ -30,6 +30,22 @@ bool anchored(const std::string& e) {
   return false;
 }
 
+}  // namespace
+
+std::string prefilter_expression(const std::string& expression) {
+  const std::size_t n = expression.size();
+  if (n <= 2 || expression.compare(n - 2, 2, "\\b") != 0) return expression;
+  if (expression.find("\\Q") != std::string::npos) return expression;  // \b may be quoted text there
+  // The backslash before the final b starts an escape only after an even run of backslashes
+  // (`\\b` is a literal backslash and a b).
+  std::size_t backslashes = 0;
+  for (std::size_t i = n - 1; i-- > 0 && expression[i] == '\\';) ++backslashes;
+  if (backslashes % 2 == 0) return expression;
+  return expression.substr(0, n - 2);
+}
+
+namespace {
+
 // How many earlier candidates a new match is compared with to merge it (Scanner::find).
 constexpr std::size_t kDedupLookback = 4;
 
@@ -84,7 +100,7 @@ Result<EnginePtr> Engine::compile(std::vector<DetectorSpec> detectors, const std
         continue;
       }
       specs[kPrefilterExactDb].add(p.expression, som, id, detectors[d].name);
-      specs[kPrefilterDb].add(p.expression, p.flags, id, detectors[d].name);
+      specs[kPrefilterDb].add(prefilter_expression(p.expression), p.flags, id, detectors[d].name);
       if (anchored(p.expression)) e->line_prefilter_sound_ = false;
     }
   }
