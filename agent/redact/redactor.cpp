@@ -365,9 +365,14 @@ class Walker {
       std::vector<Window>* windows = st_.windows_valid ? &st_.windows : nullptr;
       // On the first pass a string without \u escapes is a span of the line, which the
       // line index has already looked at.
-      groups = line_at != std::string_view::npos && !u_esc
-                   ? st_.index.triggers_fired(line_at, line_at + raw.size(), t, windows)
-                   : triggers_fired(text, t, windows);
+      if (line_at != std::string_view::npos && !u_esc) {
+        groups = st_.index.triggers_fired(line_at, line_at + raw.size(), t, windows);
+      } else {
+        // A \u-escaped string, or a later pass over a changed one (often a long prompt):
+        // an index of the text, as for the line (trigger.h: the same answer as the walk).
+        st_.text_index.build(text);
+        groups = st_.text_index.triggers_fired(0, text.size(), t, windows);
+      }
     }
     if (!engine.has_prefilter()) return groups;
     bool flagged;
