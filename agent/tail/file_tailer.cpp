@@ -113,7 +113,8 @@ class FileTailerImpl final : public FileTailer {
         budget_(budget),
         emit_(std::move(emit)),
         stats_(TailStats::make(metrics::Registry::global())),
-        timer_(io_) {}
+        timer_(io_),
+        wait_timer_(io_) {}
 
   ~FileTailerImpl() override { stop(); }
 
@@ -173,7 +174,7 @@ class FileTailerImpl final : public FileTailer {
       if (event == WatchEvent::kNamesChanged) {
         request_rescan();
       } else {
-        request_pump();
+        on_modified();
       }
     });
     rescan();
@@ -201,6 +202,49 @@ class FileTailerImpl final : public FileTailer {
   void request_pump() {
     if (std::exchange(pump_pending_, true)) return;
     boost::asio::post(io_, [this] { pump(); });
+  }
+
+  // A followed file got bytes. Behind already: the pending pump reads them. Idle: wait up to
+  // batch_wait for more, unless a whole chunk is there to read now or a file shrank.
+  void on_modified() {
+    if (options_.batch_wait.count() == 0 || !idle_ || read_now()) {
+      request_pump();
+      return;
+    }
+    if (waiting_) return;
+    waiting_ = true;
+    caught_up_.store(false);
+    // Until the wait ends, further writes need not wake this thread: the pump looks at every
+    // file then (and checks each file's first line, so a truncation refilled meanwhile is seen).
+    if (watcher_) watcher_->pause();
+    wait_timer_.expires_after(options_.batch_wait);
+    wait_timer_.async_wait([this](boost::system::error_code ec) {
+      // A pump since then has read the lines and cleared waiting_ (a cancel may come too late).
+      if (ec || stopping_ || !waiting_) return;
+      request_pump();
+    });
+  }
+
+  void end_wait() {
+    if (!std::exchange(waiting_, false)) return;
+    wait_timer_.cancel();
+    if (watcher_) watcher_->resume();
+  }
+
+  // True when some followed file has a read chunk or more unread, is shorter than its read
+  // offset, or is not started and has bytes (one fstat per file). A truncation must be seen
+  // before the writer refills the file past that offset: reading on from there would start
+  // mid-line in the new contents. A file not started yet needs its first line to start.
+  bool read_now() {
+    for (const auto& [key, file] : files_) {
+      if (!file->refresh_size()) continue;
+      if (!file->started()) {
+        if (file->size() > 0) return true;
+      } else if (file->unread() >= options_.read_chunk_bytes || file->size() < file->read_offset()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // Expands the globs, opens new files, notices rotated/deleted/unmatched ones.
@@ -402,6 +446,8 @@ class FileTailerImpl final : public FileTailer {
   // turn stopped at, so a paused turn does not always favour the first files.
   void pump() {
     pump_pending_ = false;
+    idle_ = false;
+    end_wait();
     if (stopping_ || paused_) {
       update_caught_up();
       return;
@@ -422,6 +468,9 @@ class FileTailerImpl final : public FileTailer {
     for (TailedFile* file : order) {
       if (stopping_) return;
       if (!file->detached_since && draining.count(file->path())) continue;
+      // A copytruncate refilled past our offset since the last read (during a batch_wait, or
+      // while we were behind) shows only in the first line; reading on would start mid-line.
+      if (file->started()) check_rewritten(*file);
       if (!file->started() && !activate(*file)) continue;
       auto outcome = file->read_batch(budget_, options_.read_chunk_bytes);
       switch (outcome.status) {
@@ -449,7 +498,11 @@ class FileTailerImpl final : public FileTailer {
       }
     }
     update_caught_up();
-    if (more) request_pump();
+    if (more) {
+      request_pump();
+    } else {
+      idle_ = true;  // every file read to its end: the next change may wait for batch_wait
+    }
   }
 
   void update_caught_up() {
@@ -472,7 +525,8 @@ class FileTailerImpl final : public FileTailer {
 
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
-  boost::asio::steady_timer timer_;
+  boost::asio::steady_timer timer_;       // rescan tick
+  boost::asio::steady_timer wait_timer_;  // batch_wait after a change while idle
   std::thread thread_;
   std::atomic<bool> started_{false}, stopped_{false}, stopping_{false}, caught_up_{false};
   std::atomic<int> pending_updates_{0};  // update_sources() calls not applied yet
@@ -488,6 +542,8 @@ class FileTailerImpl final : public FileTailer {
   bool rescan_pending_ = false;
   bool pump_pending_ = false;
   bool paused_ = false;
+  bool idle_ = false;     // the last pump read every file to its end
+  bool waiting_ = false;  // wait_timer_ armed: a pump is due when it fires
 };
 
 }  // namespace
@@ -497,6 +553,7 @@ Result<FileTailerPtr> FileTailer::make(const TailerOptions& options, const check
   if (options.read_chunk_bytes == 0) return Error{"read_chunk_bytes must be positive"};
   if (options.max_line_bytes == 0) return Error{"max_line_bytes must be positive"};
   if (options.rescan_interval <= std::chrono::milliseconds::zero()) return Error{"rescan_interval must be positive"};
+  if (options.batch_wait < std::chrono::milliseconds::zero()) return Error{"batch_wait must not be negative"};
   // A batch's input holds a held line plus one chunk, addressed by 32-bit Slices.
   if (options.read_chunk_bytes + options.max_line_bytes + kPreviewBytes >= std::numeric_limits<std::uint32_t>::max()) {
     return Error{"read_chunk_bytes + max_line_bytes must stay under 4 GiB"};

@@ -56,6 +56,21 @@ class InotifyWatcher final : public Watcher {
     }
   }
 
+  void pause() override {
+    paused_ = true;
+    // An outstanding read would still wake us for the next event: withdraw it. The events
+    // stay in the kernel's queue.
+    if (reading_) {
+      boost::system::error_code ec;
+      stream_.cancel(ec);
+    }
+  }
+
+  void resume() override {
+    paused_ = false;
+    if (!reading_ && stream_.is_open()) read();
+  }
+
   void close() noexcept override {
     boost::system::error_code ec;
     stream_.close(ec);  // closing the inotify fd drops all its watches
@@ -64,15 +79,21 @@ class InotifyWatcher final : public Watcher {
 
  private:
   void read() {
+    reading_ = true;
     stream_.async_read_some(boost::asio::buffer(buffer_), [this](boost::system::error_code ec, std::size_t n) {
+      reading_ = false;
+      if (ec == boost::asio::error::operation_aborted) {
+        if (!paused_ && stream_.is_open()) read();  // resumed before the cancelled read returned
+        return;
+      }
       if (ec) {
-        if (ec != boost::asio::error::operation_aborted && stream_.is_open()) {
+        if (stream_.is_open()) {
           log::warn("inotify read failed; relying on rescans", {{"error", ec.message()}});
         }
         return;
       }
       dispatch(n);
-      read();
+      if (!paused_) read();  // else resume() reads on
     });
   }
 
@@ -97,6 +118,8 @@ class InotifyWatcher final : public Watcher {
   Callback callback_;
   std::map<std::string, int> dirs_;
   bool warned_limit_ = false;
+  bool paused_ = false;
+  bool reading_ = false;  // an async read is outstanding
   alignas(inotify_event) std::array<char, 16 * 1024> buffer_{};
 };
 

@@ -31,6 +31,7 @@ struct PipelineConfig {
   Bytes read_chunk_bytes = 256u << 10;
   Duration checkpoint_interval{1000};
   Duration rescan_interval{1000};
+  Duration batch_wait{50};  // measured: halves CPU per record at 1,000 records/s (BENCHMARKS.md)
   Duration shutdown_timeout{30000};
   int workers = 0;
   template <class V>
@@ -40,6 +41,9 @@ struct PipelineConfig {
     v.field("read_chunk_bytes", read_chunk_bytes, "Bytes read from a file per batch");
     v.field("checkpoint_interval", checkpoint_interval, "How often committed offsets are persisted");
     v.field("rescan_interval", rescan_interval, "How often globs are re-expanded and files polled");
+    v.field("batch_wait", batch_wait,
+            "After a file grows while the agent is idle, wait this long for more lines before reading; a read chunk "
+            "waiting is read at once; 0: read at every change");
     v.field("shutdown_timeout", shutdown_timeout, "How long SIGTERM waits for Kafka acknowledgements");
     v.field("workers", workers,
             "Parse+redact threads; 0: half the CPUs the agent may use (cgroup quota or affinity), 1 to 4. Output "

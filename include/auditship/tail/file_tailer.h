@@ -20,8 +20,9 @@
 //  - Rotation by rename+create: the old file is read to EOF through its open descriptor and
 //    closed once it has stayed at EOF for rescan_interval; the new file at the path is followed
 //    from 0. A deleted file is read to EOF the same way. Counted in auditship_tail_rotations_total.
-//  - copytruncate (size below the read offset, or a changed first line): reading restarts at 0
-//    under a new SourceFile (new id, new fingerprint), counted in auditship_tail_truncations_total.
+//  - copytruncate (size below the read offset, or a changed first line, checked before every
+//    read): reading restarts at 0 under a new SourceFile (new id, new fingerprint), counted in
+//    auditship_tail_truncations_total.
 //  - A last line without a newline is held until its newline arrives (see line_splitter.h for
 //    blank lines, CRLF and over-long lines).
 //  - A line longer than max_line_bytes becomes one Record whose `raw` is a preview (the first
@@ -30,6 +31,14 @@
 //    when none is granted it stops reading until the budget calls back (backpressure reaches
 //    the files). The tailer owns the budget's on_available() callback while started.
 //  - Files are read round-robin, one chunk each per turn, so one busy file cannot starve others.
+//  - batch_wait: when a file grows while every file had been read to its end, reading waits up
+//    to batch_wait for more lines, so a slow stream leaves in fewer, larger batches (one batch,
+//    one worker hand-off and one Kafka message set per wait instead of per write), and the
+//    watcher is paused meanwhile (no wake-up per write). The change that starts a wait is read
+//    at once instead when a whole read chunk is waiting in a file, a file shrank, or a file not
+//    started yet has bytes; a rescan (its tick, or name changes seen when the wait ends) ends a
+//    wait too. So a line waits at most batch_wait; 0 reads at every change. caught_up() is false
+//    while it waits.
 //  - Each batch holds the lines of one file in file order; batches of one SourceFile are emitted
 //    in order and tile the file without gaps: a batch's begin_offset is the previous batch's
 //    end_offset (blank lines and skipped bytes fall inside a batch), end_offset is after the
@@ -60,6 +69,7 @@ struct TailerOptions {
   std::uint64_t max_line_bytes = 1u << 20;
   std::uint64_t read_chunk_bytes = 256u << 10;
   std::chrono::milliseconds rescan_interval{1000};
+  std::chrono::milliseconds batch_wait{0};  // see "batch_wait" above; 0: read at every change
 };
 
 class FileTailer;

@@ -27,6 +27,11 @@ class Watcher {
   // Replaces the set of watched directories. One that cannot be watched (missing, or over the
   // watch limit) is skipped: the rescan covers it.
   virtual void watch(const std::vector<std::string>& dirs) = 0;
+  // While paused, events wait in the kernel's queue (identical ones merge there) and the thread
+  // is not woken for them; resume() delivers what came meanwhile. For a reader that is going to
+  // look anyway soon: one wake-up per write costs more than the write's lines at low rates.
+  virtual void pause() = 0;
+  virtual void resume() = 0;
   virtual void close() noexcept = 0;
 };
 using WatcherPtr = std::unique_ptr<Watcher>;

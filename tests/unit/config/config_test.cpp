@@ -125,6 +125,23 @@ TEST(Config, SqliteProblemsNameTheirKey) {
   EXPECT_NE(dir.error().find("sqlite.path: names a directory"), std::string::npos) << dir.error();
 }
 
+TEST(Config, BatchWaitDefaultsTo50msAndStaysWithinTheRescanInterval) {
+  auto c = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\n", "t.yaml", kNoStateCheck);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->pipeline.batch_wait, std::chrono::milliseconds(50));
+  auto off = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\npipeline: {batch_wait: 0ms}\n",
+                         "t.yaml", kNoStateCheck);
+  ASSERT_TRUE(off.ok()) << off.error();
+  EXPECT_EQ(off->pipeline.batch_wait.count(), 0);
+  auto over = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\n"
+                          "pipeline:\n  rescan_interval: 1s\n  batch_wait: 2s\n",
+                          "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.error().find("t.yaml:5: pipeline.batch_wait: must not exceed pipeline.rescan_interval"),
+            std::string::npos)
+      << over.error();
+}
+
 TEST(Config, DuplicateKeysAreAnError) {
   auto c = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\npipeline: {}\npipeline: {}\n",
                        "t.yaml", kNoStateCheck);

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -108,6 +110,31 @@ class FileTailerTest : public ::testing::Test {
     tailer_->start();
   }
 
+  // a.log holding `text`, followed with `batch_wait`: returns once its lines are read and the
+  // tailer is caught up, so the next write finds it idle. Call in ASSERT_NO_FATAL_FAILURE.
+  void follow_idle(const std::string& text, std::chrono::milliseconds batch_wait,
+                   std::chrono::milliseconds rescan_interval = std::chrono::minutes(10),
+                   std::uint64_t read_chunk_bytes = 256u << 10) {
+    write_file(dir_.file("a.log"), text);
+    TailerOptions o = options({"*.log"});
+    o.batch_wait = batch_wait;
+    o.rescan_interval = rescan_interval;
+    o.read_chunk_bytes = read_chunk_bytes;
+    start(o);
+    ASSERT_TRUE(wait_lines(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'))));
+    ASSERT_TRUE(wait_until([&] { return tailer_->caught_up(); }));
+  }
+
+  // Two lines of the old contents, then the file's two new lines read from 0 under a new source.
+  void expect_reread_from_zero(const std::string& first, const std::string& second) {
+    auto got = lines();
+    ASSERT_EQ(got.size(), 4u);
+    EXPECT_EQ(got[2].raw, first);
+    EXPECT_EQ(got[2].offset, 0u);
+    EXPECT_EQ(got[3].raw, second);
+    EXPECT_NE(got[2].source_id, got[0].source_id);
+  }
+
   void TearDown() override {
     if (tailer_) tailer_->stop();
   }
@@ -118,6 +145,7 @@ class FileTailerTest : public ::testing::Test {
     EXPECT_FALSE(b->records.empty());
     EXPECT_GT(b->lease.bytes(), 0u) << "a batch must hold its memory lease";
     EXPECT_LE(b->input.size(), b->lease.bytes());
+    ++batches_;
     auto [it, first] = batch_ends_.try_emplace(b->source->id, b->end_offset);
     if (!first) {
       EXPECT_EQ(b->begin_offset, it->second) << "batches of one source must tile the file";
@@ -153,6 +181,10 @@ class FileTailerTest : public ::testing::Test {
     std::lock_guard lock(mu_);
     return lines_;
   }
+  std::size_t batches() {
+    std::lock_guard lock(mu_);
+    return batches_;
+  }
   std::vector<std::string> raws() {
     std::vector<std::string> out;
     for (auto& l : lines()) out.push_back(l.raw);
@@ -178,6 +210,7 @@ class FileTailerTest : public ::testing::Test {
   std::condition_variable cv_;
   std::vector<Line> lines_;
   std::map<std::uint64_t, std::uint64_t> batch_ends_;
+  std::size_t batches_ = 0;
   bool hold_ = false;  // keep batches (and their leases) until release_one()
   std::deque<BatchPtr> held_;
   bool stopped_ = false;
@@ -190,6 +223,9 @@ TEST_F(FileTailerTest, MakeRejectsOptionsThatCannotWork) {
   EXPECT_FALSE(FileTailer::make(o, lookup_, *budget_, [](BatchPtr) {}).ok());
   o = options({"*.log"});
   o.max_line_bytes = 4ull << 30;
+  EXPECT_FALSE(FileTailer::make(o, lookup_, *budget_, [](BatchPtr) {}).ok());
+  o = options({"*.log"});
+  o.batch_wait = -1ms;
   EXPECT_FALSE(FileTailer::make(o, lookup_, *budget_, [](BatchPtr) {}).ok());
 }
 
@@ -281,12 +317,7 @@ TEST_F(FileTailerTest, CopyTruncateRestartsAtZeroUnderANewSource) {
   ASSERT_TRUE(wait_lines(2));
   write_file(path, "n1\nn2\n");  // truncated and rewritten shorter, same inode
   ASSERT_TRUE(wait_lines(4));
-  auto got = lines();
-  ASSERT_EQ(got.size(), 4u);
-  EXPECT_EQ(got[2].raw, "n1");
-  EXPECT_EQ(got[2].offset, 0u);
-  EXPECT_EQ(got[3].raw, "n2");
-  EXPECT_NE(got[2].source_id, got[0].source_id);
+  expect_reread_from_zero("n1", "n2");
   EXPECT_EQ(counter("auditship_tail_truncations_total"), truncations + 1);
 }
 
@@ -384,6 +415,67 @@ TEST_F(FileTailerTest, NewFileIsFoundThroughInotifyWithoutWaitingForARescan) {
   w.write("again\n");
   ASSERT_TRUE(wait_lines(2));
   EXPECT_EQ(raws(), (std::vector<std::string>{"hello", "again"}));
+}
+
+TEST_F(FileTailerTest, SmallAppendsWithinBatchWaitLeaveAsOneBatch) {
+  ASSERT_NO_FATAL_FAILURE(follow_idle("first\n", 1s));  // far longer than the writes below take
+  const std::size_t before = batches();
+  Writer w(dir_.file("a.log"));
+  for (int i = 0; i < 5; ++i) {
+    w.write("line-" + std::to_string(i) + "\n");
+    std::this_thread::sleep_for(20ms);  // with batch_wait 0 each write is read on its own
+  }
+  ASSERT_TRUE(wait_lines(6));
+  EXPECT_EQ(batches() - before, 1u);
+  EXPECT_EQ(raws(), (std::vector<std::string>{"first", "line-0", "line-1", "line-2", "line-3", "line-4"}));
+  EXPECT_TRUE(wait_until([&] { return tailer_->caught_up(); }));
+}
+
+TEST_F(FileTailerTest, AFullReadChunkIsReadWithoutWaiting) {
+  ASSERT_NO_FATAL_FAILURE(follow_idle("first\n", std::chrono::minutes(10), std::chrono::minutes(10), 4096));
+  // A burst: two chunks in one write. It must not wait out batch_wait.
+  std::string burst;
+  for (int i = 0; burst.size() < 2 * 4096; ++i) burst += "burst-line-" + std::to_string(1000 + i) + "\n";
+  const std::size_t burst_lines = static_cast<std::size_t>(std::count(burst.begin(), burst.end(), '\n'));
+  Writer w(dir_.file("a.log"));
+  w.write(burst);
+  ASSERT_TRUE(wait_lines(1 + burst_lines));
+  ASSERT_TRUE(wait_until([&] { return tailer_->caught_up(); }));
+  // A small append after it waits (here for ten minutes), and caught_up() says so.
+  w.write("small\n");
+  ASSERT_TRUE(wait_until([&] { return !tailer_->caught_up(); }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(lines().size(), 1 + burst_lines);
+}
+
+TEST_F(FileTailerTest, TheRescanTickEndsAWait) {
+  // batch_wait over rescan_interval: the config refuses it; the tick bounds it anyway.
+  ASSERT_NO_FATAL_FAILURE(follow_idle("first\n", std::chrono::minutes(10), 200ms));
+  Writer w(dir_.file("a.log"));
+  w.write("second\n");
+  ASSERT_TRUE(wait_lines(2));
+  EXPECT_EQ(raws(), (std::vector<std::string>{"first", "second"}));
+}
+
+TEST_F(FileTailerTest, ATruncationRefilledDuringAWaitIsReadFromTheStart) {
+  ASSERT_NO_FATAL_FAILURE(follow_idle("old-1\nold-2\n", 500ms));
+  const auto truncations = counter("auditship_tail_truncations_total");
+  {
+    Writer w(dir_.file("a.log"));
+    w.write("old-3\n");  // small: the tailer waits, and stops listening for changes meanwhile
+  }
+  ASSERT_TRUE(wait_until([&] { return !tailer_->caught_up(); }));
+  // copytruncate, and the app writes past the old offset before the wait ends: the size alone
+  // no longer tells, the first line does. Reading on at offset 18 would start mid-line.
+  ASSERT_EQ(::truncate(dir_.file("a.log").c_str(), 0), 0);
+  {
+    Writer w(dir_.file("a.log"));
+    w.write("new-first-line\nnew-second-line\n");
+  }
+  ASSERT_TRUE(wait_until([&] { return counter("auditship_tail_truncations_total") > truncations; }));
+  ASSERT_TRUE(wait_lines(4));
+  std::this_thread::sleep_for(100ms);  // anything read mid-line would show up now
+  expect_reread_from_zero("new-first-line", "new-second-line");
 }
 
 TEST_F(FileTailerTest, UnreadableFileIsCountedAndDoesNotStopOthers) {
