@@ -77,6 +77,7 @@ std::size_t TopicReader::poll(std::chrono::milliseconds wait, const std::functio
       m.offset = msg->offset;
       m.key = {static_cast<const char*>(msg->key), msg->key_len};
       m.value = {static_cast<const char*>(msg->payload), msg->len};
+      m.timestamp_ms = rd_kafka_message_timestamp(msg, nullptr);
       rd_kafka_headers_t* hdrs = nullptr;
       if (!rd_kafka_message_headers(msg, &hdrs)) {
         const char* name;

@@ -13,12 +13,14 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -71,7 +73,25 @@ struct RunResult {
   double cpu_s = 0;       // agent user+sys over the window
   double window_s = 0;
   std::uint64_t records = 0, messages = 0, enriched = 0;
+  std::vector<double> latency_ms;  // per record: written (its timestamp) -> produced (CreateTime)
 };
+
+// Milliseconds since the epoch of a record's "timestamp" (iso_now()'s format), or -1.
+std::int64_t record_time_ms(std::string_view value) {
+  constexpr std::string_view kKey = "\"timestamp\":\"";
+  const auto at = value.find(kKey);
+  if (at == std::string_view::npos || value.size() < at + kKey.size() + 24) return -1;
+  const std::string ts(value.substr(at + kKey.size(), 24));  // 2026-12-05T12:00:00.123Z
+  std::tm tm{};
+  if (!strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) || ts[19] != '.') return -1;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + std::stoi(ts.substr(20, 3));
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
 
 RunResult run_once(const std::string& agent, const std::string& mode, double rate, int seconds, int warmup,
                    int latency_ms, const std::string& extra_yaml, int tick_ms) {
@@ -137,6 +157,8 @@ RunResult run_once(const std::string& agent, const std::string& mode, double rat
     (*reader)->poll(std::chrono::milliseconds(500), [&](const sink::ConsumedMessage& m) {
       ++r.messages;
       if (m.value.find("\"status\":\"ok\"") != std::string_view::npos) ++r.enriched;
+      if (const auto written = record_time_ms(m.value); written >= 0 && m.timestamp_ms >= 0)
+        r.latency_ms.push_back(static_cast<double>(m.timestamp_ms - written));
     });
   }
   proc.signal(SIGTERM);
@@ -183,18 +205,23 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  std::map<std::string, std::vector<double>> cores;
-  std::printf("%-10s %4s %9s %9s %10s %12s %10s %10s\n", "mode", "run", "records", "window_s", "cpu_s", "cores",
-              "us/record", "enriched");
+  std::map<std::string, std::vector<double>> cores, p50s, p99s;
+  // Latency: from the record's timestamp (when the writer wrote it, ms) to the Kafka message's
+  // CreateTime (when the agent produced it); linger and the broker's ack come on top.
+  std::printf("%-10s %4s %9s %9s %10s %12s %10s %10s %8s %8s %8s\n", "mode", "run", "records", "window_s", "cpu_s",
+              "cores", "us/record", "enriched", "p50_ms", "p99_ms", "max_ms");
   // Modes interleaved per run, so a noisy neighbour on the machine hits them alike.
   for (int run = 1; run <= runs; ++run) {
     for (const auto& mode : modes) {
       RunResult r = run_once(agent, mode, rate, seconds, warmup, latency, extra_yaml, tick_ms);
       const double c = r.cpu_s / r.window_s;
       cores[mode].push_back(c);
-      std::printf("%-10s %4d %9llu %9.1f %10.2f %12.4f %10.1f %10llu%s\n", mode.c_str(), run,
+      p50s[mode].push_back(percentile(r.latency_ms, 0.5));
+      p99s[mode].push_back(percentile(r.latency_ms, 0.99));
+      std::printf("%-10s %4d %9llu %9.1f %10.2f %12.4f %10.1f %10llu %8.0f %8.0f %8.0f%s\n", mode.c_str(), run,
                   static_cast<unsigned long long>(r.records), r.window_s, r.cpu_s, c, c / rate * 1e6,
-                  static_cast<unsigned long long>(r.enriched),
+                  static_cast<unsigned long long>(r.enriched), p50s[mode].back(), p99s[mode].back(),
+                  percentile(r.latency_ms, 1.0),
                   r.messages < (mode == "follow_up" ? 2 * r.records : r.records) ? "  (NOT ALL SHIPPED)" : "");
       std::fflush(stdout);
     }
@@ -203,7 +230,8 @@ int main(int argc, char** argv) {
   const double base = cores.count("off") ? median(cores["off"]) : 0;
   for (const auto& mode : modes) {
     const double m = median(cores[mode]);
-    std::printf("  %-10s %.4f cores  %.1f us/record", mode.c_str(), m, m / rate * 1e6);
+    std::printf("  %-10s %.4f cores  %.1f us/record  latency p50 %.0f ms, p99 %.0f ms", mode.c_str(), m,
+                m / rate * 1e6, median(p50s[mode]), median(p99s[mode]));
     if (base > 0 && mode != "off") std::printf("  %+.1f %% vs off", (m / base - 1) * 100);
     std::printf("\n");
   }

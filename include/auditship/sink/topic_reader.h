@@ -24,6 +24,7 @@ struct ConsumedMessage {
   std::string_view key;
   std::string_view value;
   std::map<std::string, std::string> headers;
+  std::int64_t timestamp_ms = -1;  // the message's timestamp (CreateTime: when it was produced), -1 if none
 };
 
 class TopicReader {
