@@ -36,6 +36,7 @@ std::atomic<std::uint64_t> g_next_source_id{1};
 struct TailStats {
   metrics::Counter& lines_read;
   metrics::Counter& bytes_read;
+  metrics::Counter& batches;
   metrics::Counter& rotations;
   metrics::Counter& truncations;
   metrics::Counter& open_errors;
@@ -46,6 +47,8 @@ struct TailStats {
     return {
         r.counter("auditship_tail_lines_read_total", "Lines read from followed files (records produced)"),
         r.counter("auditship_tail_bytes_read_total", "Bytes read from followed files"),
+        r.counter("auditship_tail_batches_total",
+                  "Batches handed to the pipeline (lines_read / batches: lines per hand-off)"),
         r.counter("auditship_tail_rotations_total", "Followed files renamed away or deleted (read to their end)"),
         r.counter("auditship_tail_truncations_total", "Files found shorter than their read offset; re-read from 0"),
         r.counter("auditship_tail_open_errors_total", "Failed attempts to open a matched file (one per rescan)"),
@@ -491,6 +494,7 @@ class FileTailerImpl final : public FileTailer {
           stats_.bytes_read.inc(outcome.bytes);
           if (outcome.batch) {
             stats_.lines_read.inc(outcome.batch->records.size());
+            stats_.batches.inc();
             emit_(std::move(outcome.batch));
           }
           more = more || file->unread() > 0;

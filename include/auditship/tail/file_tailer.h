@@ -45,8 +45,8 @@
 //    last complete line. A read that completes no line emits nothing.
 //  - `emit` is called on the tailer thread and may block; it must return once the pipeline
 //    shuts down, since stop() joins the thread.
-//  - Metrics (registry-global): auditship_tail_{lines_read,bytes_read,rotations,truncations,
-//    open_errors}_total, auditship_tail_files_watched and auditship_tail_bytes_behind (gauges).
+//  - Metrics (registry-global): auditship_tail_{lines_read,bytes_read,batches,rotations,
+//    truncations,open_errors}_total, auditship_tail_files_watched and auditship_tail_bytes_behind (gauges).
 //    open_errors grows once per failed attempt (each rescan) while a matched file stays
 //    unopenable; it is logged once per file and condition.
 #include <chrono>

@@ -420,6 +420,7 @@ TEST_F(FileTailerTest, NewFileIsFoundThroughInotifyWithoutWaitingForARescan) {
 TEST_F(FileTailerTest, SmallAppendsWithinBatchWaitLeaveAsOneBatch) {
   ASSERT_NO_FATAL_FAILURE(follow_idle("first\n", 1s));  // far longer than the writes below take
   const std::size_t before = batches();
+  const auto counted = counter("auditship_tail_batches_total");
   Writer w(dir_.file("a.log"));
   for (int i = 0; i < 5; ++i) {
     w.write("line-" + std::to_string(i) + "\n");
@@ -427,6 +428,7 @@ TEST_F(FileTailerTest, SmallAppendsWithinBatchWaitLeaveAsOneBatch) {
   }
   ASSERT_TRUE(wait_lines(6));
   EXPECT_EQ(batches() - before, 1u);
+  EXPECT_EQ(counter("auditship_tail_batches_total") - counted, 1u);
   EXPECT_EQ(raws(), (std::vector<std::string>{"first", "line-0", "line-1", "line-2", "line-3", "line-4"}));
   EXPECT_TRUE(wait_until([&] { return tailer_->caught_up(); }));
 }
