@@ -97,12 +97,13 @@ TEST(Observe, MetricsMatchWhatWasShippedAndReadyFollowsTheBroker) {
   ASSERT_TRUE(dead.wait_for(3, seconds(30))) << dead.count();
 
   metrics::Samples m;
-  // Counters are updated as acknowledgements arrive; the last ones may trail the consumer.
+  // Counters are updated as acknowledgements arrive; the last ones may trail the consumer, and
+  // the first checkpoint is written at the first checkpoint_interval tick after an ack.
   ASSERT_TRUE(eventually(
       [&] {
         m = scrape(url);
         return sum_of(m, "auditship_kafka_messages_delivered_total") == 2013 &&
-               sum_of(m, "auditship_kafka_brokers_up") >= 1;
+               sum_of(m, "auditship_kafka_brokers_up") >= 1 && sum_of(m, "auditship_checkpoint_commits_total") > 0;
       },
       seconds(20)))
       << agent.log();
