@@ -4,7 +4,8 @@
 # CPU µs per record and peak RSS of the restarted agent (the `auditship-warm` subject).
 #
 #   bench/e2e/compare.sh [-n ROUNDS] [-r RECORDS] ARM...
-#   ARM = "BINARY|ENV|YAML|PROPERTIES" (empty fields allowed), e.g.
+#   ARM = "BINARY|ENV|YAML|PROPERTIES[|KAFKA]" (empty fields allowed; KAFKA is one more key of
+#   the kafka section, e.g. 'headers: false'), e.g.
 #   bench/e2e/compare.sh -n 7 "build/auditship||" "build/auditship|||linger.ms=5" \
 #                             "/tmp/old/auditship|GLIBC_TUNABLES=glibc.malloc.arena_max=2||"
 set -euo pipefail
@@ -27,13 +28,14 @@ results=$work/results
 for ((round = 1; round <= rounds; round++)); do
   arm=0
   for spec in "$@"; do
-    IFS='|' read -r binary env yaml properties <<<"$spec"
+    IFS='|' read -r binary env yaml properties kafka <<<"$spec"
     binary=$(realpath "$binary")
     printf '#!/bin/sh\n%s exec %s "$@"\n' "$env" "$binary" >"$work/agent-$arm.sh"
     chmod +x "$work/agent-$arm.sh"
     args=(--records "$records" --runs 1 --warm --subjects auditship --workdir "$work/e2e" --agent "$work/agent-$arm.sh")
     [ -n "$yaml" ] && args+=(--yaml "$yaml")
     [ -n "$properties" ] && args+=(--properties "$properties")
+    [ -n "$kafka" ] && args+=(--kafka "$kafka")
     line=$("$e2e" "${args[@]}" 2>&1 | grep '^| auditship-warm ' || true)
     if [ -z "$line" ]; then
       echo "arm $arm ($spec): the harness reported no result; run it by hand to see why" >&2
