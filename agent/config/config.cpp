@@ -123,8 +123,6 @@ void Config::validate(Checker& check) const {
   if (pipeline.checkpoint_interval.count() <= 0) p.fail("checkpoint_interval", "must be positive");
   if (pipeline.rescan_interval.count() <= 0) p.fail("rescan_interval", "must be positive");
   if (pipeline.batch_wait.count() < 0) p.fail("batch_wait", "must not be negative");
-  if (pipeline.batch_wait > pipeline.rescan_interval)
-    p.fail("batch_wait", "must not exceed pipeline.rescan_interval: files are read at every rescan anyway");
   if (pipeline.workers < 0 || pipeline.workers > 64) p.fail("workers", "must be 0 (automatic) to 64");
   Checker k = check.sub("kafka");
   if (kafka.brokers.empty() && !sqlite.enabled())

@@ -43,7 +43,7 @@ struct PipelineConfig {
     v.field("rescan_interval", rescan_interval, "How often globs are re-expanded and files polled");
     v.field("batch_wait", batch_wait,
             "After a file grows while the agent is idle, wait this long for more lines before reading; a read chunk "
-            "waiting is read at once; 0: read at every change");
+            "waiting is read at once; 0: read at every change; at most rescan_interval takes effect");
     v.field("shutdown_timeout", shutdown_timeout, "How long SIGTERM waits for Kafka acknowledgements");
     v.field("workers", workers,
             "Parse+redact threads; 0: half the CPUs the agent may use (cgroup quota or affinity), 1 to 4. Output "
