@@ -31,7 +31,7 @@ struct PipelineConfig {
   Bytes read_chunk_bytes = 256u << 10;
   Duration checkpoint_interval{1000};
   Duration rescan_interval{1000};
-  Duration batch_wait{50};  // measured: halves CPU per record at 1,000 records/s (BENCHMARKS.md)
+  Duration batch_wait{50};  // measured: 2-5.7x less CPU per record at 100-10,000 records/s (BENCHMARKS.md)
   Duration shutdown_timeout{30000};
   int workers = 0;
   template <class V>
