@@ -145,9 +145,7 @@ class AgentPipeline final : public Pipeline {
         std::move(redactor), [this](BatchPtr b) { enrich(std::move(b)); });
 
     tail::TailerOptions topts{config_.sources, config_.max_line_bytes, config_.pipeline.read_chunk_bytes,
-                              config_.pipeline.rescan_interval,
-                              // The rescan reads every file anyway: a longer wait would not hold.
-                              std::min(config_.pipeline.batch_wait, config_.pipeline.rescan_interval)};
+                              config_.pipeline.rescan_interval, config_.pipeline.batch_wait};
     // Positions were lost with the corrupt checkpoint file: read_from=end would skip data.
     if (checkpoints_->restarted_after_corruption())
       for (auto& source : topts.sources) source.read_from = "beginning";

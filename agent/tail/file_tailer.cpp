@@ -272,8 +272,7 @@ class FileTailerImpl final : public FileTailer {
     for (auto it = files_.begin(); it != files_.end();) {
       TailedFile& file = *it->second;
       if (seen.count(file.key())) {
-        file.detached_since.reset();  // e.g. renamed away and back
-        check_rewritten(file);
+        file.detached_since.reset();  // e.g. renamed away and back (its first line: checked before each read)
         dirs.insert(file.watch_dir);
         ++it;
         continue;
@@ -395,7 +394,7 @@ class FileTailerImpl final : public FileTailer {
   }
 
   // copytruncate followed by fast writes can leave the file longer than our offset, so size
-  // alone misses it; a changed first line does not.
+  // alone misses it; a changed first line does not. Files not started yet have nothing to check.
   void check_rewritten(TailedFile& file) {
     const auto& source = file.source();
     if (source && !file.first_bytes_match(source->fingerprint, source->fingerprint_bytes)) truncated(file);
@@ -473,7 +472,7 @@ class FileTailerImpl final : public FileTailer {
       if (!file->detached_since && draining.count(file->path())) continue;
       // A copytruncate refilled past our offset since the last read (during a batch_wait, or
       // while we were behind) shows only in the first line; reading on would start mid-line.
-      if (file->started()) check_rewritten(*file);
+      check_rewritten(*file);
       if (!file->started() && !activate(*file)) continue;
       auto outcome = file->read_batch(budget_, options_.read_chunk_bytes);
       switch (outcome.status) {

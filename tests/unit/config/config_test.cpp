@@ -134,7 +134,7 @@ TEST(Config, BatchWaitDefaultsTo50msAndIsNeverNegative) {
   ASSERT_TRUE(off.ok()) << off.error();
   EXPECT_EQ(off->pipeline.batch_wait.count(), 0);
   // A config valid before batch_wait existed stays valid: a rescan_interval under the default
-  // wait is accepted (the pipeline uses the smaller of the two).
+  // wait is accepted (the rescan tick ends any wait, file_tailer_test).
   auto fast = load_string("sources: [{path: /a/*.jsonl}]\nkafka: {brokers: embedded}\npipeline: {rescan_interval: 20ms}\n",
                           "t.yaml", kNoStateCheck);
   ASSERT_TRUE(fast.ok()) << fast.error();

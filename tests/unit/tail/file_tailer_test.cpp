@@ -451,7 +451,7 @@ TEST_F(FileTailerTest, AFullReadChunkIsReadWithoutWaiting) {
 }
 
 TEST_F(FileTailerTest, TheRescanTickEndsAWait) {
-  // A wait longer than the rescan interval (the pipeline never asks for one): the tick ends it.
+  // A wait longer than the rescan interval (the config allows it): the tick ends it.
   ASSERT_NO_FATAL_FAILURE(follow_idle("first\n", std::chrono::minutes(10), 200ms));
   Writer w(dir_.file("a.log"));
   w.write("second\n");
