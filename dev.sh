@@ -27,8 +27,9 @@ case "${1:-}" in
     ;;
   test)
     bash scripts/deps.sh
-    # 1. ASan+UBSan (clang): every fuzz target for a bounded time (label `fuzz`, ~1 min), and
-    #    the unit and integration suites under the sanitizers. The chaos suite runs only in
+    # 1. ASan+UBSan (clang): every fuzz target for a bounded time (label `fuzz`, 10 s each), and
+    #    the unit and integration suites under the sanitizers (one integration test at a time,
+    #    with unit and fuzz tests on the other core). The chaos suite runs only in
     #    step 2: it measures RSS and recovery times, which ASan's shadow memory would distort.
     # Compile time is most of CI's time (Beast/Asio templates): the sanitizer tree is built at
     # -O1 with line tables only (enough for ASan's reports), the plain tree without debug info

@@ -256,7 +256,11 @@ TEST_F(EnrichTest, HoldShipsServedValuesRetriesLateIdsAndGivesUpAtHorizon) {
   EXPECT_EQ(statuses["not_found"], 10);
 
   const auto reqs = server.requests();
-  EXPECT_LE(busiest_second(reqs), static_cast<std::size_t>(kMaxRps) + 1) << "max_rps plus one at the window edge";
+  // What the token bucket allows in any second: a second of refill plus a full bucket (50 ms
+  // worth, README), and one more seen at the server because the trip there moved a request
+  // across the window edge (seen under CI load: 42 at max_rps 40).
+  const auto allowed = static_cast<std::size_t>(kMaxRps * 1.05) + 1;
+  EXPECT_LE(busiest_second(reqs), allowed) << "max_rps, a 50 ms burst, and one at the window edge";
   for (const auto& id : ids) {
     if (id.rfind("gen-ok-", 0) == 0) {
       EXPECT_EQ(server.requests_for(id), 1u) << id;
