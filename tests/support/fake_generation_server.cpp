@@ -22,6 +22,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -191,6 +192,7 @@ struct FakeGenerationServer::Impl {
   mutable std::mutex mu;
   std::vector<FakeRequest> log;
   std::map<std::string, int, std::less<>> seen;
+  std::atomic<std::size_t> connections{0};
 
   // Decides the answer; returns the status (0 = hang) and fills the response.
   int decide(const http::request<http::string_body>& req, http::response<http::string_body>& res) {
@@ -296,6 +298,7 @@ struct FakeGenerationServer::Impl {
       tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted) co_return;
       if (ec) continue;
+      ++connections;
       socket.set_option(tcp::no_delay(true), ec);
       asio::co_spawn(ioc, session(std::move(socket)), asio::detached);
     }
@@ -340,6 +343,7 @@ std::vector<FakeRequest> FakeGenerationServer::requests() const {
   std::lock_guard lk(impl_->mu);
   return impl_->log;
 }
+std::size_t FakeGenerationServer::connections() const { return impl_->connections.load(); }
 std::size_t FakeGenerationServer::request_count() const {
   std::lock_guard lk(impl_->mu);
   return impl_->log.size();

@@ -71,6 +71,7 @@ class FakeGenerationServer {
 
   [[nodiscard]] std::vector<FakeRequest> requests() const;
   [[nodiscard]] std::size_t request_count() const;
+  [[nodiscard]] std::size_t connections() const;  // accepted so far
   [[nodiscard]] std::size_t requests_for(std::string_view id) const;
 
   static std::uint64_t key_hash(std::string_view key);

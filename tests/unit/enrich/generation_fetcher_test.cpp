@@ -26,7 +26,8 @@ class FetcherTest : public ::testing::Test {
  protected:
   // The fetcher's thread writes results_: stop it before the members it writes go away.
   void TearDown() override { fetcher_.reset(); }
-  void start(FakeServerOptions options, const std::function<void(EnrichConfig&)>& tweak = {}) {
+  void start(FakeServerOptions options, const std::function<void(EnrichConfig&)>& tweak = {},
+             ApiKeys keys = ApiKeys::from_pairs({{"default", kKey}})) {
     server_ = std::make_unique<FakeGenerationServer>(std::move(options));
     config_.enabled = true;
     config_.endpoint = server_->url();
@@ -36,7 +37,7 @@ class FetcherTest : public ::testing::Test {
     config_.max_rps = 1000;
     config_.request_timeout = 2000ms;
     if (tweak) tweak(config_);
-    auto f = GenerationFetcher::make(config_, ApiKeys::from_pairs({{"default", kKey}}),
+    auto f = GenerationFetcher::make(config_, std::move(keys),
                                      [this](const std::string& id, LookupResultPtr r) {
                                        std::lock_guard lk(mu_);
                                        results_[id] = std::move(r);
@@ -45,9 +46,9 @@ class FetcherTest : public ::testing::Test {
     ASSERT_TRUE(f) << f.error();
     fetcher_ = std::move(f.value());
   }
-  void lookup(const std::vector<std::string>& ids) {
+  void lookup(const std::vector<std::string>& ids, ApiKeys::Index key = 0) {
     std::vector<LookupRequest> reqs;
-    for (const auto& id : ids) reqs.push_back({id, 0, std::chrono::steady_clock::now()});
+    for (const auto& id : ids) reqs.push_back({id, key, std::chrono::steady_clock::now()});
     fetcher_->submit(std::move(reqs));
   }
   LookupResultPtr wait_result(const std::string& id, std::chrono::milliseconds timeout = 10s) {
@@ -92,6 +93,31 @@ TEST_F(FetcherTest, ServesExactValuesAndCachesRepeats) {
   EXPECT_EQ(server_->requests_for("gen-a"), 1u);  // the repeat came from the cache
   EXPECT_EQ(metrics::Registry::global().counter_total("auditship_enrich_cache_hits_total"), hits_before + 1);
   for (const auto& req : server_->requests()) EXPECT_EQ(req.key_hash, FakeGenerationServer::key_hash(kKey));
+}
+
+// A connection keeps its request between lookups (only the target changes): a lookup for
+// another key on the same connection must still carry its own key.
+TEST_F(FetcherTest, EachLookupCarriesItsOwnKeyOnASharedConnection) {
+  constexpr const char* kOtherKey = "sk-or-v1-fetchertestotherkey98765";
+  start({}, [](EnrichConfig& c) { c.pool_size = 1; },
+        ApiKeys::from_pairs({{"default", kKey}, {"team-b", kOtherKey}}));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back("gen-key-" + std::to_string(i));
+    lookup({ids.back()}, static_cast<ApiKeys::Index>(i % 2));
+    ASSERT_TRUE(wait_result(ids.back()));  // one at a time: each goes out on the one connection
+  }
+  for (int i = 0; i < 6; ++i) {
+    const auto hash = FakeGenerationServer::key_hash(i % 2 ? kOtherKey : kKey);
+    std::size_t seen = 0;
+    for (const auto& req : server_->requests())
+      if (req.id == ids[i]) {
+        EXPECT_EQ(req.key_hash, hash) << ids[i];
+        ++seen;
+      }
+    EXPECT_EQ(seen, 1u) << ids[i];
+  }
+  EXPECT_EQ(server_->connections(), 1u);
 }
 
 TEST_F(FetcherTest, NotFoundUntilReadyResolvesAfterRetries) {
