@@ -61,6 +61,10 @@ constexpr auto kMissingCostMin = 1000ms;
 constexpr auto kMissingCostMax = 2000ms;
 // A Retry-After or reset further out than this is treated as this (a bad header must not park us for days).
 constexpr auto kMaxThrottle = 10min;
+// Records arrive spread out (1,000/s is one due lookup per millisecond). Launching each at its
+// own instant costs a timer wake-up per lookup; waiting up to this long after the first is due
+// sends those due meanwhile together. Small next to initial_delay and to a lookup's latency.
+constexpr auto kLaunchCoalesce = 20ms;
 // A lookup still waiting for a token or a free connection this long after its horizon gives
 // up without another attempt (the grace lets the usual last attempt at the horizon go out).
 constexpr auto kExpiryGrace = 500ms;
@@ -385,7 +389,9 @@ struct GenerationFetcher::Impl {
       }
       if (!heap.empty()) {
         if (heap.top().at > now) {
-          wait_until = std::min(wait_until, heap.top().at);
+          // Never early, up to kLaunchCoalesce late: the lookups that fall due meanwhile go out
+          // in the same turn instead of one timer wake-up each.
+          wait_until = std::min(wait_until, heap.top().at + kLaunchCoalesce);
         } else if (in_flight < cap) {
           const auto delay = limiter.delay(now);
           if (delay <= SteadyClock::duration::zero()) {
