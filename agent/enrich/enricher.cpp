@@ -21,6 +21,11 @@ namespace {
 
 // Dedup memory bound: ids beyond it are forgotten oldest-first (see RecentIds).
 constexpr std::size_t kDedupCapacity = 1'000'000;
+// follow_up: lookups resolve one by one (1,000 records/s is one a millisecond); each shipped on
+// its own was a wake-up, a batch and a Kafka message set per event. The first event waits this
+// long for others, like the tailer's batch_wait default. Events come a second or more after
+// their record anyway (initial_delay plus the lookup).
+constexpr auto kEventWait = std::chrono::milliseconds(50);
 
 std::int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -218,7 +223,7 @@ class FetchingEnricher final : public Enricher {
           held->results[records[k]] = gave_up_result_;
           --held->unresolved;
         } else {
-          events_.emplace_back(lookups[k].id, gave_up_result_);
+          queue_event_locked(lookups[k].id, gave_up_result_);
         }
         continue;
       }
@@ -297,10 +302,7 @@ class FetchingEnricher final : public Enricher {
       w.held->results[w.record] = result;
       progress |= --w.held->unresolved == 0;
     }
-    if (!hold_) {
-      progress |= events_.empty();
-      events_.emplace_back(id, result);
-    }
+    if (!hold_) progress |= queue_event_locked(id, result);
     waiting_.erase(it);
     return progress;
   }
@@ -324,8 +326,21 @@ class FetchingEnricher final : public Enricher {
     return queued_batches_ == 0 && events_.empty() && emitting_ == 0 && (hold_ || waiting_.empty());
   }
 
-  bool ready_locked() const {
-    if (!events_.empty()) return true;
+  // follow_up: true if this is the first event waiting (the emitter then sleeps until
+  // kEventWait after it, or until a held batch completes).
+  bool queue_event_locked(const std::string& id, const LookupResultPtr& result) {
+    const bool first = events_.empty();
+    if (first) events_since_ = SteadyClock::now();
+    events_.emplace_back(id, result);
+    return first;
+  }
+
+  bool events_due_locked(SteadyClock::time_point now) const {
+    return !events_.empty() && (gave_up_.load() || now >= events_since_ + kEventWait);
+  }
+
+  bool ready_locked(SteadyClock::time_point now) const {
+    if (events_due_locked(now)) return true;
     for (const auto& [source, q] : queues_)
       if (!q.empty() && q.front()->unresolved == 0) return true;
     return false;
@@ -335,12 +350,15 @@ class FetchingEnricher final : public Enricher {
     std::unique_lock lk(mu_);
     for (;;) {
       const auto woken = [this] {
-        return stopping_ || ready_locked() || (!gave_up_.load() && SteadyClock::now() >= give_up_at_);
+        const auto now = SteadyClock::now();
+        return stopping_ || ready_locked(now) || (!gave_up_.load() && now >= give_up_at_);
       };
       // give_up_at() may move the deadline while we wait: re-read it on every wake-up.
       while (!woken()) {
-        if (gave_up_.load() || give_up_at_ == SteadyClock::time_point::max()) cv_.wait(lk);
-        else cv_.wait_until(lk, give_up_at_);
+        auto until = gave_up_.load() ? SteadyClock::time_point::max() : give_up_at_;
+        if (!events_.empty()) until = std::min(until, events_since_ + kEventWait);
+        if (until == SteadyClock::time_point::max()) cv_.wait(lk);
+        else cv_.wait_until(lk, until);
       }
       if (stopping_) return;
       if (!gave_up_.load() && SteadyClock::now() >= give_up_at_) {
@@ -441,6 +459,7 @@ class FetchingEnricher final : public Enricher {
   std::map<std::uint64_t, std::deque<HeldPtr>> queues_;  // hold mode, per source id
   std::unordered_map<std::string, std::vector<Waiter>> waiting_;
   std::vector<std::pair<std::string, LookupResultPtr>> events_;  // follow_up mode
+  SteadyClock::time_point events_since_;                         // when events_ stopped being empty
   std::uint64_t held_records_ = 0, held_bytes_ = 0, queued_batches_ = 0;
   int emitting_ = 0;
   bool stopping_ = false;

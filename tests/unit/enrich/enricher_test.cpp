@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #include "auditship/common/metrics.h"
 #include "enrich_test_support.h"
@@ -214,6 +215,32 @@ TEST_F(EnricherTest, FollowUpShipsRecordsNowAndEventsLater) {
   }
   EXPECT_EQ(inspect(events["gen-f-missing"]).status, "not_found");
   EXPECT_NE(events["gen-f1"].find("\"type\":\"enrichment\""), std::string::npos);
+}
+
+// Lookups resolve one by one; their events wait up to 50 ms for each other instead of leaving
+// as one batch (and one Kafka message set) per event.
+TEST_F(EnricherTest, FollowUpEventsResolvingCloseTogetherShipTogether) {
+  FakeServerOptions o;
+  o.latency = 20ms;
+  start(o, [](EnrichConfig& c) { c.mode = "follow_up"; });
+  auto source = std::make_shared<SourceFile>();
+  constexpr int kRecords = 10;
+  for (int i = 0; i < kRecords; ++i) {  // one record every 2 ms: lookups resolve ~2 ms apart
+    enricher_->process(make_batch({audit_line("gen-together-" + std::to_string(i))}, source));
+    std::this_thread::sleep_for(2ms);
+  }
+  enricher_->drain(10s);
+  std::lock_guard lk(sink_.mu);
+  std::size_t event_batches = 0, events = 0;
+  for (const auto& b : sink_.batches) {
+    if (b->source) continue;
+    ++event_batches;
+    events += b->records.size();
+  }
+  EXPECT_EQ(events, static_cast<std::size_t>(kRecords));
+  // One batch when the ~20 ms of resolutions fall in one 50 ms wait; a slow machine may
+  // split them, but not into one batch per event.
+  EXPECT_LE(event_batches, 3u);
 }
 
 TEST_F(EnricherTest, DrainGivesUpAsTimeout) {
