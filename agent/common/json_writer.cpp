@@ -36,12 +36,21 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+// Bytes that go out as they are: printable ASCII except `"` and `\`. Most text is runs of
+// these, appended whole (the enrichment's `openrouter` object, formatter fields, log lines).
+bool plain_byte(unsigned char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; }
+
 }  // namespace
 
 void append_string(std::string& out, std::string_view text) {
   out += '"';
   std::size_t i = 0;
   while (i < text.size()) {
+    std::size_t run = i;
+    while (run < text.size() && plain_byte(static_cast<unsigned char>(text[run]))) ++run;
+    out.append(text.data() + i, run - i);
+    i = run;
+    if (i == text.size()) break;
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       std::size_t n = utf8_sequence_length(text, i);
@@ -62,9 +71,7 @@ void append_string(std::string& out, std::string_view text) {
       case '\t': out += "\\t"; break;
       case '\b': out += "\\b"; break;
       case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20 || c == 0x7F) append_escaped_byte(out, c);
-        else out += static_cast<char>(c);
+      default: append_escaped_byte(out, c);  // other control bytes and DEL
     }
     ++i;
   }
