@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -51,18 +52,12 @@ std::string escaped_byte_by_byte(std::string_view text) {
       }
       continue;
     }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20 || c == 0x7F) hex(out, c);
-        else out += static_cast<char>(c);
-    }
+    // JSON's short escapes (RFC 8259 §7), else \u00XX for the other controls and DEL.
+    static const std::map<unsigned char, std::string> kShort = {
+        {'"', "\\\""}, {'\\', "\\\\"}, {'\n', "\\n"}, {'\r', "\\r"}, {'\t', "\\t"}, {'\b', "\\b"}, {'\f', "\\f"}};
+    if (auto it = kShort.find(c); it != kShort.end()) out += it->second;
+    else if (c < 0x20 || c == 0x7F) hex(out, c);
+    else out += static_cast<char>(c);
     ++i;
   }
   return out + "\"";
