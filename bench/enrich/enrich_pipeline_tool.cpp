@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "auditship/cli/options.h"
+#include "auditship/format/formatter.h"
 #include "auditship/sink/embedded_broker.h"
 #include "auditship/sink/topic_reader.h"
 #include "support/fake_generation_server.h"
@@ -80,11 +81,11 @@ struct RunResult {
 std::int64_t record_time_ms(std::string_view value) {
   constexpr std::string_view kKey = "\"timestamp\":\"";
   const auto at = value.find(kKey);
-  if (at == std::string_view::npos || value.size() < at + kKey.size() + 24) return -1;
-  const std::string ts(value.substr(at + kKey.size(), 24));  // 2026-12-05T12:00:00.123Z
-  std::tm tm{};
-  if (!strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) || ts[19] != '.') return -1;
-  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + std::stoi(ts.substr(20, 3));
+  if (at == std::string_view::npos) return -1;
+  const auto start = at + kKey.size();
+  const auto end = value.find('"', start);
+  if (end == std::string_view::npos) return -1;
+  return format::parse_iso8601_ms(value.substr(start, end - start)).value_or(-1);
 }
 
 double percentile(std::vector<double> v, double p) {
