@@ -20,9 +20,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
-#include <atomic>
 #include <map>
 #include <mutex>
 #include <stdexcept>
