@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "auditship/common/iso8601.h"
 #include "auditship/common/json_writer.h"
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
@@ -200,7 +201,8 @@ class FetchingEnricher final : public Enricher {
       // Not before the generation can exist: the call's timestamp plus initial_delay. A
       // record without a usable timestamp was written about now.
       std::int64_t due_ms = unix_now + config_.initial_delay.count();
-      if (auto ts = parse_iso8601_ms(batch.field(r.timestamp))) due_ms = *ts + config_.initial_delay.count();
+      if (auto ts = iso8601::parse_ms(batch.field(r.timestamp), iso8601::Zone::kUtcIfMissing))
+        due_ms = *ts + config_.initial_delay.count();
       const auto wait = std::chrono::milliseconds(std::max<std::int64_t>(0, due_ms - unix_now));
       lookups.push_back(LookupRequest{std::string(id), *key, steady_now + wait});
       lookup_records.push_back(i);

@@ -3,11 +3,10 @@
 #include <simdjson.h>
 
 #include <array>
-#include <charconv>
-#include <chrono>
 #include <unordered_map>
 #include <vector>
 
+#include "auditship/common/iso8601.h"
 #include "auditship/common/json_writer.h"
 #include "auditship/enrich/enrich_config.h"
 
@@ -45,22 +44,6 @@ void append_element(std::string& out, simdjson::dom::element value) {
     case element_type::ARRAY:
     case element_type::OBJECT: out += simdjson::minify(value); break;
   }
-}
-
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool read_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + n, out);
-  return ec == std::errc() && p == s.data() + pos + n;
 }
 
 }  // namespace
@@ -131,61 +114,6 @@ std::optional<ParsedGeneration> GenerationParser::parse(std::string_view body) {
   return g;
 }
 
-std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
-      s[16] != ':')
-    return std::nullopt;
-  if (!read_digits(s, 0, 4, year) || !read_digits(s, 5, 2, month) || !read_digits(s, 8, 2, day) ||
-      !read_digits(s, 11, 2, hour) || !read_digits(s, 14, 2, minute) || !read_digits(s, 17, 2, second))
-    return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-    return std::nullopt;
-  std::size_t pos = 19;
-  std::int64_t millis = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int scale = 100;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      millis += (s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-  }
-  std::int64_t offset_min = 0;
-  if (pos < s.size()) {
-    if (s[pos] == 'Z' || s[pos] == 'z') {
-      ++pos;
-    } else if (s[pos] == '+' || s[pos] == '-') {
-      int oh = 0, om = 0;
-      if (!read_digits(s, pos + 1, 2, oh)) return std::nullopt;
-      std::size_t mpos = pos + 3;
-      if (mpos < s.size() && s[mpos] == ':') ++mpos;
-      if (mpos < s.size() && !read_digits(s, mpos, 2, om)) return std::nullopt;
-      offset_min = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
-      pos = s.size();
-    }
-  }
-  if (pos != s.size()) return std::nullopt;
-  std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_min * 60;
-  return secs * 1000 + millis;
-}
-
-void append_iso8601(std::string& out, std::int64_t unix_ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> tp{milliseconds(unix_ms)};
-  const auto day = floor<days>(tp);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{tp - day};
-  char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                        static_cast<int>(hms.seconds().count()), static_cast<int>(hms.subseconds().count()));
-  out.append(buf, static_cast<std::size_t>(n));
-}
-
 void append_enrichment_object(std::string& out, const LookupResult& result, std::string_view reason) {
   out += "{\"status\":\"";
   out += status_name(result.status);
@@ -194,7 +122,7 @@ void append_enrichment_object(std::string& out, const LookupResult& result, std:
     out += ",\"attempts\":";
     json::append_number(out, static_cast<std::uint64_t>(result.attempts));
     out += ",\"resolved_at\":\"";
-    append_iso8601(out, result.resolved_at_ms);
+    iso8601::append(out, result.resolved_at_ms);
     out += '"';
     if (result.status != LookupStatus::kOk && result.http_status != 0) {
       out += ",\"http_status\":";

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "auditship/common/iso8601.h"
 #include "auditship/common/json_writer.h"
 #include "auditship/common/log.h"
 
@@ -15,42 +16,11 @@ constexpr const char* kEcsVersion = "8.11.0";
 // Envelope bytes around a record, for reserving batch.output once per batch.
 constexpr std::size_t kEnvelopeEstimate = 512;
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  out = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
-
 // The fields an envelope needs, as views into the simdjson parser (valid until the next parse).
 struct Extracted {
   std::string_view timestamp, user_id, status, model, generation_id, error_code;
   double latency_ms = -1;
 };
-
-void append_iso8601(std::string& out, std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  out += buf;
-}
 
 // A field of the wrong type is treated as absent.
 void set_string(simdjson::dom::element value, std::string_view& out) {
@@ -71,43 +41,6 @@ void append_member(std::string& out, std::string_view key, std::string_view valu
 }
 
 }  // namespace
-
-std::optional<std::int64_t> parse_iso8601_ms(std::string_view s) {
-  int year, month, day, hour, minute, second;
-  if (!digits(s, 0, 4, year) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
-      !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) ||
-      s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second))
-    return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
-  std::size_t pos = 19;
-  std::int64_t millis = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    std::size_t start = ++pos;
-    int scale = 100;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      millis += (s[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start) return std::nullopt;
-  }
-  std::int64_t offset_minutes = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    const bool colon = pos + 3 < s.size() && s[pos + 3] == ':';
-    if (!digits(s, pos + 1, 2, oh) || !digits(s, pos + (colon ? 4 : 3), 2, om)) return std::nullopt;
-    offset_minutes = (s[pos] == '-' ? -1 : 1) * (oh * 60 + om);
-    pos += colon ? 6 : 5;
-  } else {
-    return std::nullopt;  // a time without a zone is ambiguous: leave it to the SIEM
-  }
-  if (pos != s.size()) return std::nullopt;
-  const std::int64_t secs = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
-                            hour * 3600 + minute * 60 + second - offset_minutes * 60;
-  return secs * 1000 + millis;
-}
 
 struct Formatter::State {
   simdjson::dom::parser parser;
@@ -179,7 +112,7 @@ void Formatter::format_record(std::string_view record, std::string_view source, 
     out += body;
     return;
   }
-  const std::optional<std::int64_t> ts_ms = parse_iso8601_ms(x.timestamp);
+  const std::optional<std::int64_t> ts_ms = iso8601::parse_ms(x.timestamp);
   switch (format_) {
     case Format::kRaw:
       out += body;
@@ -190,7 +123,7 @@ void Formatter::format_record(std::string_view record, std::string_view source, 
         json::append_string(out, x.timestamp);
       } else {
         out += '"';
-        append_iso8601(out, now_());
+        iso8601::append(out, std::chrono::duration_cast<std::chrono::milliseconds>(now_().time_since_epoch()).count());
         out += '"';
       }
       out += ",\"ecs\":{\"version\":\"";

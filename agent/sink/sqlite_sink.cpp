@@ -6,10 +6,10 @@
 #include <array>
 #include <filesystem>
 
+#include "auditship/common/iso8601.h"
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
 #include "auditship/common/units.h"
-#include "auditship/enrich/generation.h"
 
 namespace auditship::sink {
 namespace {
@@ -146,7 +146,7 @@ std::string now_iso8601() {
   std::string out;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now().time_since_epoch());
-  enrich::append_iso8601(out, ms.count());
+  iso8601::append(out, ms.count());
   return out;
 }
 
@@ -415,7 +415,7 @@ void SqliteSink::write(BatchPtr batch) {
             detail += kColumns[c];
           }
         }
-        if (detail.empty() && !enrich::parse_iso8601_ms(d.values[kTimestamp].text)) {
+        if (detail.empty() && !iso8601::parse_ms(d.values[kTimestamp].text, iso8601::Zone::kUtcIfMissing)) {
           e = dead_letter("bad_timestamp", "timestamp is not ISO-8601 (YYYY-MM-DDTHH:MM:SS[.fff][Z|±HH:MM])", r);
           ++n.dead_letter;
           ++n.bad_ts;
@@ -488,7 +488,7 @@ void SqliteSink::retention() {
                          std::chrono::system_clock::now().time_since_epoch()) -
                      config_.retention;
     std::string cutoff;
-    enrich::append_iso8601(cutoff, cutoff_ms.count());
+    iso8601::append(cutoff, cutoff_ms.count());
     for (std::size_t t = 0; t < kRetention.size(); ++t) {
       sqlite3_stmt* stmt = d.retention[t];
       std::uint64_t total = 0;

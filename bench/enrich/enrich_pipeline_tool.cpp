@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "auditship/cli/options.h"
-#include "auditship/format/formatter.h"
+#include "auditship/common/iso8601.h"
 #include "auditship/sink/embedded_broker.h"
 #include "auditship/sink/topic_reader.h"
 #include "support/fake_generation_server.h"
@@ -85,7 +85,7 @@ std::int64_t record_time_ms(std::string_view value) {
   const auto start = at + kKey.size();
   const auto end = value.find('"', start);
   if (end == std::string_view::npos) return -1;
-  return format::parse_iso8601_ms(value.substr(start, end - start)).value_or(-1);
+  return iso8601::parse_ms(value.substr(start, end - start)).value_or(-1);
 }
 
 double percentile(std::vector<double> v, double p) {

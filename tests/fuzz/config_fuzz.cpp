@@ -5,7 +5,7 @@
 //  - arbitrary bytes never crash or throw: every problem is an error message;
 //  - an accepted config round-trips: its effective YAML (what `auditship check` prints) loads
 //    again and prints the same.
-// Build/run: see redact_fuzz.cpp; ctest runs it 20 s. Longer:
+// Build/run: see redact_fuzz.cpp; ctest runs it AUDITSHIP_FUZZ_SECONDS (10 s). Longer:
 //   build-asan/tests/fuzz/config_fuzz -max_total_time=3600 -jobs=2 -dict=tests/fuzz/config.dict /tmp/ccorpus tests/fuzz/corpus/config
 #include <cstdint>
 #include <cstdio>

@@ -1,6 +1,7 @@
 // libFuzzer target for the enrich stage's JSON jobs (agent/enrich/generation.cpp): reading the
-// generation endpoint's answer (GenerationParser), ISO-8601 timestamps, and rewriting an audit
-// record with a result (RecordRewriter).
+// generation endpoint's answer (GenerationParser), ISO-8601 timestamps (common/iso8601.cpp,
+// which the enricher reads record times with), and rewriting an audit record with a result
+// (RecordRewriter).
 //
 // Properties checked on every input:
 //  - arbitrary bytes never crash (ASan/UBSan);
@@ -9,7 +10,7 @@
 //    every key of the original and has an `enrichment` object; a non-object is refused and
 //    leaves `out` untouched;
 //  - a parsed timestamp prints back as a timestamp that parses to the same value.
-// Build/run: see redact_fuzz.cpp; ctest runs it 20 s. Longer:
+// Build/run: see redact_fuzz.cpp; ctest runs it AUDITSHIP_FUZZ_SECONDS (10 s). Longer:
 //   build-asan/tests/fuzz/generation_fuzz -max_total_time=3600 -jobs=2 /tmp/gcorpus tests/fuzz/corpus/generation
 #include <simdjson.h>
 
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "auditship/common/iso8601.h"
 #include "auditship/enrich/enrich_config.h"
 #include "auditship/enrich/generation.h"
 
@@ -33,6 +35,7 @@ namespace {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace auditship::enrich;
+  namespace iso8601 = auditship::iso8601;
   static GenerationParser parser(field_mask(all_generation_fields()));
   static RecordRewriter rewriter;
   static simdjson::dom::parser checker, in_checker;
@@ -71,10 +74,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   if (size <= 64) {
-    if (auto ms = parse_iso8601_ms(in)) {
+    if (auto ms = iso8601::parse_ms(in, iso8601::Zone::kUtcIfMissing)) {
       std::string printed;
-      append_iso8601(printed, *ms);
-      auto back = parse_iso8601_ms(printed);
+      iso8601::append(printed, *ms);
+      auto back = iso8601::parse_ms(printed);
       if (!back || *back != *ms) fail("timestamp does not print back to itself", in, printed);
     }
   }

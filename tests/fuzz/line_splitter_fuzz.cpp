@@ -10,7 +10,7 @@
 //
 // Input layout: byte 0 = max_line_bytes (1..64), byte 1 = preview (1..16), then blocks of
 // [1 length byte][that many file bytes]; a length byte with the high bit set also aborts once.
-// Build/run: see redact_fuzz.cpp; ctest runs it 20 s. Longer:
+// Build/run: see redact_fuzz.cpp; ctest runs it AUDITSHIP_FUZZ_SECONDS (10 s). Longer:
 //   build-asan/tests/fuzz/line_splitter_fuzz -max_total_time=3600 -jobs=2 /tmp/lcorpus
 #include <cstdint>
 #include <cstdio>

@@ -9,7 +9,7 @@
 //  - a line simdjson accepts as an object ships (it is never dead-lettered as invalid);
 //  - the hashed field never ships as it was written (a line with "user_id":"<x>" does not
 //    carry "<x>" under user_id afterwards).
-// Build/run: see redact_fuzz.cpp; ctest runs it 20 s. Longer:
+// Build/run: see redact_fuzz.cpp; ctest runs it AUDITSHIP_FUZZ_SECONDS (10 s). Longer:
 //   build-asan/tests/fuzz/record_fuzz -max_total_time=3600 -jobs=2 -dict=tests/fuzz/redact.dict /tmp/jcorpus tests/fuzz/corpus/redact
 #include <simdjson.h>
 

@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "auditship/enrich/generation.h"
+#include "auditship/common/iso8601.h"
 #include "auditship/redact/redactor.h"
 #include "support/agent.h"
 #include "support/cluster.h"
@@ -40,7 +40,7 @@ struct Call {
 
 std::string iso(std::chrono::system_clock::time_point t) {
   std::string out;
-  enrich::append_iso8601(out, std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  iso8601::append(out, std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
   return out;
 }
 

@@ -61,11 +61,6 @@ class GenerationParser {
   std::unique_ptr<Impl> impl_;
 };
 
-// Unix ms of an ISO-8601 timestamp ("2026-08-21T18:40:12.481Z", "+00:00" offsets); nullopt
-// if it is not one.
-std::optional<std::int64_t> parse_iso8601_ms(std::string_view text);
-void append_iso8601(std::string& out, std::int64_t unix_ms);
-
 // Rewrites audit records (JSON objects) with enrichment results. One per thread.
 class RecordRewriter {
  public:

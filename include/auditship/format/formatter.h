@@ -22,7 +22,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,9 +60,5 @@ class Formatter {
   Clock now_;
   std::unique_ptr<State> state_;
 };
-
-// Milliseconds since the Unix epoch of an ISO-8601 timestamp ("2026-12-04T10:00:00Z",
-// fractions and ±hh:mm offsets accepted); nullopt if it is not one.
-[[nodiscard]] std::optional<std::int64_t> parse_iso8601_ms(std::string_view text);
 
 }  // namespace auditship::format

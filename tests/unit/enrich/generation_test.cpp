@@ -105,16 +105,6 @@ TEST(RecordRewriterTest, ReadsKeyField) {
   EXPECT_FALSE(rw.string_at(R"({"x":1})", {"metadata", "app"}));
 }
 
-TEST(Iso8601Test, ParsesCommonShapes) {
-  EXPECT_EQ(parse_iso8601_ms("1970-01-01T00:00:01Z"), 1000);
-  EXPECT_EQ(parse_iso8601_ms("2024-07-15T23:33:19.433273+00:00"), 1721086399433);
-  EXPECT_EQ(parse_iso8601_ms("2024-07-16T01:33:19.433+02:00"), 1721086399433);
-  EXPECT_FALSE(parse_iso8601_ms("yesterday"));
-  std::string s;
-  append_iso8601(s, 1721086399433);
-  EXPECT_EQ(s, "2024-07-15T23:33:19.433Z");
-}
-
 TEST(RateLimiterTest, NeverExceedsRateInAnyWindow) {
   auto t = SteadyClock::time_point{} + 1h;
   RateLimiter limiter(50, t);

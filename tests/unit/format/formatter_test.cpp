@@ -122,18 +122,5 @@ TEST(Formatter, RawIsZeroCopy) {
   EXPECT_TRUE(b.output.empty());
 }
 
-TEST(Iso8601, ParsesZonesAndFractions) {
-  EXPECT_EQ(parse_iso8601_ms("1970-01-01T00:00:00Z"), 0);
-  EXPECT_EQ(parse_iso8601_ms("2026-12-04T10:00:00Z"), 1796378400000);
-  EXPECT_EQ(parse_iso8601_ms("2026-12-04T12:00:00.5+02:00"), 1796378400500);
-  EXPECT_EQ(parse_iso8601_ms("2026-12-04T05:00:00.123456-0500"), 1796378400123);
-  EXPECT_EQ(parse_iso8601_ms("2000-02-29T00:00:00Z"), 951782400000);
-  EXPECT_FALSE(parse_iso8601_ms("2026-12-04T10:00:00"));  // no zone: ambiguous
-  EXPECT_FALSE(parse_iso8601_ms("2026-13-04T10:00:00Z"));
-  EXPECT_FALSE(parse_iso8601_ms("yesterday"));
-  EXPECT_FALSE(parse_iso8601_ms(""));
-  EXPECT_FALSE(parse_iso8601_ms("2026-12-04T10:00:00Zjunk"));
-}
-
 }  // namespace
 }  // namespace auditship::format

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <set>
 
+#include "auditship/common/iso8601.h"
 #include "auditship/common/metrics.h"
-#include "auditship/enrich/generation.h"
 #include "support/batches.h"
 #include "support/process.h"
 #include "support/sqlite_db.h"
@@ -169,20 +169,23 @@ TEST_F(SqliteSinkTest, UnusableRecordsAndDeadLettersLandInTheDeadLetterTable) {
   sink->send(make_batch({{record("gen-1")},
                          {no_model},
                          {record("gen-bad-ts", "", "yesterday")},
+                         {record("gen-zoneless", "", "2026-12-04T10:00:00")},  // SQLite reads it as UTC
+                         {record("gen-hour-offset", "", "2026-12-04T10:00:00+02")},  // SQLite cannot read it
                          {envelope, Disposition::kDeadLetter, DeadLetterReason::kInvalidJson},
                          {record("gen-dropped"), Disposition::kDrop}}));
   ASSERT_TRUE(sink->flush(seconds(10)));
-  EXPECT_EQ(listener_.count(), 5u) << "every record is acknowledged once stored (or dropped on purpose)";
-  EXPECT_EQ(scalar(db_, "SELECT group_concat(generation_id) FROM audit_log"), "gen-1");
+  EXPECT_EQ(listener_.count(), 7u) << "every record is acknowledged once stored (or dropped on purpose)";
+  EXPECT_EQ(scalar(db_, "SELECT group_concat(generation_id) FROM audit_log"), "gen-1,gen-zoneless");
   auto dead = query(db_, "SELECT reason, detail, source, file_offset, payload FROM audit_dead_letter ORDER BY id");
-  ASSERT_EQ(dead.size(), 3u);
+  ASSERT_EQ(dead.size(), 4u);
   EXPECT_EQ(dead[0][0], "missing_column");
   EXPECT_EQ(dead[0][1], "missing or not a string: model_requested, model_used");
   EXPECT_EQ(dead[0][2], "/logs/a.jsonl");
   EXPECT_EQ(dead[0][4], no_model) << "the record itself is kept";
   EXPECT_EQ(dead[1][0], "bad_timestamp");
-  EXPECT_EQ(dead[2][0], "invalid_json");
-  EXPECT_EQ(dead[2][4], envelope);
+  EXPECT_EQ(dead[2][0], "bad_timestamp");
+  EXPECT_EQ(dead[3][0], "invalid_json");
+  EXPECT_EQ(dead[3][4], envelope);
   EXPECT_EQ(counter("auditship_sqlite_dead_letters_total", {{"reason", "missing_column"}}) - missing_before, 1u);
 }
 
@@ -202,9 +205,9 @@ TEST_F(SqliteSinkTest, FollowUpEnrichmentEventsGoBesideTheLog) {
 
 TEST_F(SqliteSinkTest, RetentionDeletesOnlyOlderRowsAndIsOffByDefault) {
   std::string now;
-  enrich::append_iso8601(now, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
+  iso8601::append(now, std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
   {
     auto sink = open();
     sink->send(make_batch({{record("gen-old", "", "2020-01-01T00:00:00Z")}, {record("gen-new", "", now)}}));
