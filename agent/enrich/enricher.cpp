@@ -1,5 +1,6 @@
 #include "auditship/enrich/enricher.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -198,12 +199,13 @@ class FetchingEnricher final : public Enricher {
         held.results[i] = gave_up;
         continue;
       }
-      // Not before the generation can exist: the call's timestamp plus initial_delay. A
-      // record without a usable timestamp was written about now.
-      std::int64_t due_ms = unix_now + config_.initial_delay.count();
-      if (auto ts = iso8601::parse_ms(batch.field(r.timestamp), iso8601::Zone::kUtcIfMissing))
-        due_ms = *ts + config_.initial_delay.count();
-      const auto wait = std::chrono::milliseconds(std::max<std::int64_t>(0, due_ms - unix_now));
+      // Not before the generation can exist: the call's timestamp plus initial_delay. The call
+      // ended before its record was read, so a timestamp ahead of the clock (skew, or a local
+      // time read as UTC) counts as now, as does a record without a zoned timestamp.
+      std::int64_t ended_ms = unix_now;
+      if (auto ts = iso8601::parse_ms(batch.field(r.timestamp))) ended_ms = std::min(*ts, unix_now);
+      const auto wait =
+          std::chrono::milliseconds(std::max<std::int64_t>(0, ended_ms + config_.initial_delay.count() - unix_now));
       lookups.push_back(LookupRequest{std::string(id), *key, steady_now + wait});
       lookup_records.push_back(i);
     }

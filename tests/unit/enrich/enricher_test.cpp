@@ -243,6 +243,19 @@ TEST_F(EnricherTest, FollowUpEventsResolvingCloseTogetherShipTogether) {
   EXPECT_LE(event_batches, 3u);
 }
 
+// The call ended before its record was read: a timestamp ahead of the agent's clock (skew,
+// or a local time without its zone) must not postpone the lookup until that time.
+TEST_F(EnricherTest, TimestampsAheadOfTheClockOrWithoutZoneAreLookedUpNow) {
+  start({});
+  const std::string rest = R"(,"model_requested":"openrouter/auto","total_cost":0})";
+  enricher_->process(make_batch({R"({"timestamp":"2099-01-01T00:00:00Z","generation_id":"gen-ahead")" + rest,
+                                 R"({"timestamp":"2099-01-01T00:00:00","generation_id":"gen-zoneless")" + rest}));
+  ASSERT_TRUE(wait_for([&] { return sink_.size() == 1; }, 10s)) << "a lookup waited for its timestamp";
+  for (const auto& p : sink_.payloads()) EXPECT_EQ(inspect(p).status, "ok") << p;
+  EXPECT_EQ(server_->requests_for("gen-ahead"), 1u);
+  EXPECT_EQ(server_->requests_for("gen-zoneless"), 1u);
+}
+
 TEST_F(EnricherTest, DrainGivesUpAsTimeout) {
   FakeServerOptions o;
   o.never_found = {"gen-forever"};
