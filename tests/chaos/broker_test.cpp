@@ -21,16 +21,11 @@ using std::chrono::seconds;
 constexpr const char* kTopic = "openrouter-audit";
 constexpr const char* kDeadLetters = "openrouter-audit-dlq";
 
-std::string logs_dir(const TempDir& dir) {
-  std::filesystem::create_directories(dir.file("logs"));
-  return dir.file("logs");
-}
-
 TEST(ChaosOutage, BrokerDownUnderLoadLosesNothingAndStaysUnderTheMemoryBound) {
   MockCluster cluster(16);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   constexpr std::uint64_t kBound = 16u << 20, kOverhead = 48u << 20;
   Agent agent(dir, test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap(), "",
                                "max_in_flight_bytes: 16MiB"));
@@ -79,7 +74,7 @@ TEST(Chaos, InjectedRequestErrorsAndRoundTripDelayLoseNothingAndDoNotStall) {
   MockCluster cluster(8);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   Agent agent(dir, test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap()));
   RotatingLog a(logs, "a.jsonl", "a");
   a.append(500);
@@ -124,7 +119,7 @@ TEST(Chaos, RecordLargerThanMessageMaxBytesIsDeadLetteredAndThePipelineFlows) {
   MockCluster cluster(4);
   TopicFollower records(cluster.bootstrap(), kTopic), dead(cluster.bootstrap(), kDeadLetters);
   TempDir dir;
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   Agent agent(dir, test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap(), "max_line_bytes: 4MiB\n"));
   RotatingLog a(logs, "a.jsonl", "a");
   a.append(1000);

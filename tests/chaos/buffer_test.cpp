@@ -52,8 +52,7 @@ TEST(ChaosOutage, BrokerDownWithDiskBufferFilesRotatedAwayLosesNothing) {
   MockCluster cluster(8);
   TopicFollower records(cluster.bootstrap(), "openrouter-audit");
   TempDir dir;
-  fs::create_directories(dir.file("logs"));
-  const std::string logs = dir.file("logs"), state = dir.file("state");
+  const std::string logs = dir.subdir("logs"), state = dir.file("state");
   constexpr std::uint64_t kBound = 4u << 20, kOverhead = 48u << 20;
   Agent agent(dir, test_config(logs + "/*.jsonl", state, cluster.bootstrap(),
                                "buffer:\n  max_disk_bytes: 256MiB\n  spill_after: 500ms\n",
@@ -148,8 +147,7 @@ TEST(Chaos, KillDuringSpillAndDuringReplayWithDiskBufferLosesNothing) {
   MockCluster cluster(8);
   TopicFollower records(cluster.bootstrap(), "openrouter-audit");
   TempDir dir;
-  fs::create_directories(dir.file("logs"));
-  const std::string logs = dir.file("logs"), state = dir.file("state");
+  const std::string logs = dir.subdir("logs"), state = dir.file("state");
   const std::string config = test_config(logs + "/*.jsonl", state, cluster.bootstrap(),
                                          "buffer:\n  max_disk_bytes: 256MiB\n  spill_after: 500ms\n",
                                          "max_in_flight_bytes: 4MiB");

@@ -26,11 +26,6 @@ using std::chrono::seconds;
 
 constexpr const char* kTopic = "openrouter-audit";
 
-std::string logs_dir(const TempDir& dir) {
-  fs::create_directories(dir.file("logs"));
-  return dir.file("logs");
-}
-
 // Unlinked while the agent is in the middle of it: the broker is down from the start, so the
 // agent stops reading at its 4 MiB in-flight bound, far from the end of the 20 MB file (when
 // records flowed first, the agent sometimes read the whole file before the test could delete
@@ -39,7 +34,7 @@ TEST(Chaos, FileDeletedWhileBeingReadIsReadToItsEnd) {
   MockCluster cluster(8);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   RotatingLog a(logs, "a.jsonl", "a", 900);
   a.append(scaled(20000, 5000));  // ~20 MB against a 4 MiB bound
   const auto size = fs::file_size(a.path());
@@ -87,7 +82,7 @@ TEST(Chaos, UnreadableFileIsReportedRetriedAndShippedOnceReadable) {
   MockCluster cluster(4);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   RotatingLog a(logs, "a.jsonl", "a"), b(logs, "b.jsonl", "b");
   a.append(1000);
   b.append(1000);
@@ -122,7 +117,7 @@ TEST(Chaos, SymlinkedKubernetesLogDirectories) {
   MockCluster cluster(8);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  fs::create_directories(dir.file("volume/log/containers"));
+  dir.subdir("volume/log/containers");
   fs::create_directory_symlink(dir.file("volume/log"), dir.file("varlog"));
   const std::string root = dir.file("varlog");
   auto add_pod = [&](const std::string& pod, const std::string& tag) {
@@ -161,7 +156,7 @@ TEST(Chaos, HundredRotationsInARowUnderLoad) {
   MockCluster cluster(16);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   RotatingLog a(logs, "a.jsonl", "a"), b(logs, "b.jsonl", "b");
   a.append(100);
   b.append(100);

@@ -24,9 +24,9 @@ TEST(Memory, AnIdleAgentHandsWhatItKeptWhileShippingBack) {
   MockCluster cluster(16);
   TopicFollower records(cluster.bootstrap(), "openrouter-audit");
   TempDir dir;
-  std::filesystem::create_directories(dir.file("logs"));
-  Agent agent(dir, test_config(dir.file("logs") + "/*.jsonl", dir.file("state"), cluster.bootstrap()));
-  RotatingLog a(dir.file("logs"), "a.jsonl", "a", 900);
+  const std::string logs = dir.subdir("logs");
+  Agent agent(dir, test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap()));
+  RotatingLog a(logs, "a.jsonl", "a", 900);
 
   // ~30 MB through the 3 MiB in-flight window: every buffer of the pipeline is reused many times.
   std::uint64_t peak = 0;

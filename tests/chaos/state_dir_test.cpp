@@ -23,11 +23,6 @@ using std::chrono::seconds;
 
 constexpr const char* kTopic = "openrouter-audit";
 
-std::string logs_dir(const TempDir& dir) {
-  fs::create_directories(dir.file("logs"));
-  return dir.file("logs");
-}
-
 // A small tmpfs mounted for the test (needs CAP_SYS_ADMIN), unmounted when it dies.
 class SmallFileSystem {
  public:
@@ -70,7 +65,7 @@ class ChaosFullDisk : public ::testing::Test {
   SmallFileSystem small{state};
   MockCluster cluster{4};
   TopicFollower records{cluster.bootstrap(), kTopic};
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   RotatingLog a{logs, "a.jsonl", "a"};
 };
 
@@ -159,7 +154,7 @@ TEST(Chaos, CorruptCheckpointAtStartFailsClearlyOrRestartsFromTheBeginningWhenCo
   MockCluster cluster(4);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  const std::string logs = logs_dir(dir), state = dir.file("state"), file = state + "/checkpoints.json";
+  const std::string logs = dir.subdir("logs"), state = dir.file("state"), file = state + "/checkpoints.json";
   RotatingLog a(logs, "a.jsonl", "a");
   a.append(1000);
   // read_from: end must not apply after a corrupt checkpoint: the positions are unknown.

@@ -47,7 +47,7 @@ TEST(Cli, CheckRejectsAnUnusableStateDirWithItsLine) {
   EXPECT_NE(r.err.find("c.yaml:3: state_dir:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("is not a directory"), std::string::npos) << r.err;
   if (::geteuid() == 0) GTEST_SKIP() << "root can read any directory; the permission case needs a normal user";
-  std::filesystem::create_directories(dir.file("locked"));
+  dir.subdir("locked");
   std::filesystem::permissions(dir.file("locked"), std::filesystem::perms::none);
   auto locked = check(dir, "sources: [{path: /a/*.jsonl}]\nkafka: {brokers: x:1}\nstate_dir: " + dir.file("locked") + "\n");
   EXPECT_EQ(locked.exit_code, 1);
@@ -68,7 +68,7 @@ TEST(Cli, HelpOnEverySubcommandAndErrorsForUnknownOnes) {
 
 TEST(Cli, RunRefusesACorruptCheckpointFileNamingIt) {
   TempDir dir;
-  std::filesystem::create_directories(dir.file("state"));
+  dir.subdir("state");
   write_file(dir.file("state/checkpoints.json"), "{\"version\":1,\"fil");
   write_file(dir.file("c.yaml"), "sources: [{path: " + dir.path() + "/*.jsonl}]\nstate_dir: " + dir.file("state") +
                                      "\nkafka: {brokers: embedded}\n");

@@ -154,7 +154,7 @@ std::size_t count_of(const std::string& haystack, const std::string& needle) {
 class EnrichTest : public ::testing::Test {
  protected:
   EnrichTest() : cluster_(8), records_(cluster_.bootstrap(), kTopic), dead_(cluster_.bootstrap(), kDeadLetters) {
-    fs::create_directories(dir_.file("logs"));
+    dir_.subdir("logs");
   }
 
   std::string log_path() const { return dir_.file("logs/app.jsonl"); }

@@ -84,8 +84,7 @@ TEST(Observe, MetricsMatchWhatWasShippedAndReadyFollowsTheBroker) {
   MockCluster cluster(4);
   TopicFollower records(cluster.bootstrap(), kTopic), dead(cluster.bootstrap(), kDeadLetters);
   TempDir dir;
-  fs::create_directories(dir.file("logs"));
-  const std::string file = dir.file("logs/a.jsonl");
+  const std::string file = dir.subdir("logs") + "/a.jsonl";
   append_records(file, "a", 0, 2000);
   append_lines(file, "e", 0, 10, "mail me at alice.smith@example.com");  // one email each
   write_file(file, "{\"truncated\":\n{not json}\n[1,2]\n", true);        // 2 invalid_json, 1 not_an_object
@@ -163,9 +162,7 @@ TEST(Observe, SighupReloadsValidConfigAndRejectsInvalidOne) {
   MockCluster cluster(4);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  fs::create_directories(dir.file("logs"));
-  fs::create_directories(dir.file("more"));
-  const std::string a = dir.file("logs/a.jsonl"), b = dir.file("more/b.jsonl");
+  const std::string a = dir.subdir("logs") + "/a.jsonl", b = dir.subdir("more") + "/b.jsonl";
   const std::string base = test_config(dir.file("logs") + "/*.jsonl", dir.file("state"), cluster.bootstrap());
   Agent agent(dir, base);
   const std::string url = agent.metrics_url();
@@ -244,8 +241,7 @@ TEST(Observe, SighupSwapsEnrichmentWithoutLossOrDuplicates) {
   TopicFollower records(cluster.bootstrap(), kTopic);
   FakeGenerationServer fake;
   TempDir dir;
-  fs::create_directories(dir.file("logs"));
-  const std::string file = dir.file("logs/a.jsonl");
+  const std::string file = dir.subdir("logs") + "/a.jsonl";
   const std::string base = test_config(dir.file("logs") + "/*.jsonl", dir.file("state"), cluster.bootstrap());
   const std::string enrich = "enrich:\n  enabled: true\n  endpoint: \"" + fake.url() + "\"\n  ca_file: \"" +
                              fake.ca_file() + "\"\n  initial_delay: 0ms\n";
@@ -296,7 +292,7 @@ TEST(Observe, LogNeverPrintsSecretsOrRedactedValues) {
   TopicFollower records(cluster.bootstrap(), kTopic), dead(cluster.bootstrap(), kDeadLetters);
   FakeGenerationServer fake;
   TempDir dir;
-  fs::create_directories(dir.file("logs"));
+  dir.subdir("logs");
   const std::string api_key = "sk-or-v1-0123456789abcdef0123456789abcdef0123456789abcdef";
   const std::string hmac_key = "hmac-key-never-logged-0123456789";
   const std::vector<std::string> pii = {"alice.smith@example.com", "sk-or-v1-deadbeefdeadbeefdeadbeef",

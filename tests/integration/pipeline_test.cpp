@@ -24,11 +24,6 @@ using std::chrono::seconds;
 constexpr const char* kTopic = "openrouter-audit";
 constexpr const char* kDeadLetters = "openrouter-audit-dlq";
 
-std::string logs_dir(const TempDir& dir) {
-  fs::create_directories(dir.file("logs"));
-  return dir.file("logs");
-}
-
 std::map<std::string, int> reasons(const std::vector<Message>& dead) {
   std::map<std::string, int> out;
   simdjson::dom::parser p;
@@ -47,7 +42,7 @@ TEST(Pipeline, EveryRecordOnceThroughRotationTruncationAndMalformedLines) {
   MockCluster cluster(16);
   TopicFollower records(cluster.bootstrap(), kTopic), dead(cluster.bootstrap(), kDeadLetters);
   TempDir dir;
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   const std::string a = logs + "/a.jsonl", b = logs + "/b.jsonl", c = logs + "/c.jsonl";
   append_records(a, "a", 0, 10000);
   append_records(b, "b", 0, 10000);
@@ -113,7 +108,7 @@ TEST(Pipeline, CleanRestartShipsNothingTwice) {
   MockCluster cluster(4);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   append_records(logs + "/a.jsonl", "a", 0, 20000);
   const std::string config = test_config(logs + "/*.jsonl", dir.file("state"), cluster.bootstrap());
   {
@@ -141,7 +136,7 @@ TEST(Pipeline, KillNineLosesNothingAndResendsOnlyTheUnacknowledgedTail) {
   MockCluster cluster(8);
   TopicFollower records(cluster.bootstrap(), kTopic);
   TempDir dir;
-  const std::string logs = logs_dir(dir);
+  const std::string logs = dir.subdir("logs");
   append_records(logs + "/a.jsonl", "a", 0, 40000);
   append_records(logs + "/b.jsonl", "b", 0, 40000);
   // Two workers: a kill while batches sit between workers and the sink must not lose them.

@@ -50,8 +50,7 @@ TEST(Secrets, NeitherKeyAppearsInAnythingTheAgentWrites) {
   MockCluster cluster(4);
   TopicFollower records(cluster.bootstrap(), "openrouter-audit"), dead(cluster.bootstrap(), "openrouter-audit-dlq");
   TempDir dir;
-  std::filesystem::create_directories(dir.file("logs"));
-  RotatingLog a(dir.file("logs"), "a.jsonl", "a");
+  RotatingLog a(dir.subdir("logs"), "a.jsonl", "a");
   a.append(300);
   write_file(a.path(), "{\"not json\n", true);  // a dead letter too
   const std::string extra =

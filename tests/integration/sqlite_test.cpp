@@ -190,8 +190,7 @@ std::string sqlite_config(const std::string& logs, const std::string& state, con
 
 TEST(Sqlite, WithoutKafkaEveryRecordOnceThroughDuplicatesAndAKill) {
   TempDir dir;
-  fs::create_directories(dir.file("logs"));
-  const std::string logs = dir.file("logs"), db = dir.file("db/audit.db");
+  const std::string logs = dir.subdir("logs"), db = dir.file("db/audit.db");
   std::vector<Call> calls = generate("a", 30000);
   write_lines(logs + "/a.jsonl", calls, 0, calls.size());
   // App retries: a tenth of the calls written again to another file, same generation_id.
@@ -239,8 +238,7 @@ TEST(Sqlite, BesideKafkaBothGetEverythingAndCheckpointsWaitForTheSlowerSink) {
   MockCluster cluster(8);
   TopicFollower records(cluster.bootstrap(), "openrouter-audit");
   TempDir dir;
-  fs::create_directories(dir.file("logs"));
-  const std::string logs = dir.file("logs"), db = dir.file("audit.db");
+  const std::string logs = dir.subdir("logs"), db = dir.file("audit.db");
   std::vector<Call> calls = generate("k", 6000);
   write_lines(logs + "/a.jsonl", calls, 0, 2000);
   // Kafka gets ECS envelopes (output.format); SQLite still gets the records themselves.

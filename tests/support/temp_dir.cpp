@@ -20,6 +20,12 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+std::string TempDir::subdir(const std::string& name) const {
+  std::string dir = file(name);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 void write_file(const std::string& path, const std::string& text, bool append) {
   std::ofstream out(path, append ? std::ios::app | std::ios::binary : std::ios::trunc | std::ios::binary);
   if (!out) throw std::runtime_error("cannot write " + path);

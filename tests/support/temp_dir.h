@@ -12,6 +12,8 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   [[nodiscard]] const std::string& path() const { return path_; }
   [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
+  // path()/name, created with its parents if missing.
+  std::string subdir(const std::string& name) const;
 
  private:
   std::string path_;
