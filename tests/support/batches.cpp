@@ -1,5 +1,7 @@
 #include "support/batches.h"
 
+#include <gtest/gtest.h>
+
 namespace auditship::testing {
 
 BatchPtr make_batch(const std::vector<Line>& lines, const std::string& path, std::uint64_t first_offset) {
@@ -25,6 +27,25 @@ BatchPtr make_batch(const std::vector<Line>& lines, const std::string& path, std
   }
   b->end_offset = off;
   return b;
+}
+
+void RecordingListener::delivered(const Batch& batch, std::size_t index) {
+  EXPECT_FALSE(batch.payload(batch.records[index]).empty()) << "acknowledged after its batch was freed";
+  std::lock_guard lock(mu_);
+  EXPECT_TRUE(acked_.insert({batch.source ? batch.source->path : "", batch.records[index].file_offset}).second)
+      << "acknowledged twice";
+}
+
+std::size_t RecordingListener::count() {
+  std::lock_guard lock(mu_);
+  return acked_.size();
+}
+
+std::set<std::uint64_t> RecordingListener::offsets() {
+  std::lock_guard lock(mu_);
+  std::set<std::uint64_t> out;
+  for (const auto& a : acked_) out.insert(a.second);
+  return out;
 }
 
 }  // namespace auditship::testing

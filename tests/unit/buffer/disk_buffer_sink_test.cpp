@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
-#include <set>
 
 #include "auditship/buffer/segment.h"
 #include "auditship/common/metrics.h"
@@ -24,23 +23,6 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 using testing::make_batch;
 using testing::TempDir;
-
-// The pipeline's DeliveryTracker: which file offsets were acknowledged.
-class Acks : public sink::DeliveryListener {
- public:
-  void delivered(const Batch& batch, std::size_t index) override {
-    std::lock_guard lock(mu_);
-    EXPECT_TRUE(offsets_.insert(batch.records[index].file_offset).second) << "acknowledged twice";
-  }
-  std::size_t count() {
-    std::lock_guard lock(mu_);
-    return offsets_.size();
-  }
-
- private:
-  std::mutex mu_;
-  std::set<std::uint64_t> offsets_;
-};
 
 // Kafka stand-in: while up it acknowledges everything at once; while down it holds batches
 // until up() or ack_one(). Remembers every payload in the order it was sent.
@@ -148,7 +130,7 @@ std::size_t files_in(const std::string& dir) {
 
 struct Fixture {
   TempDir dir;
-  Acks acks;
+  testing::RecordingListener acks;
   DiskBufferOptions opts;
   Fixture() {
     opts.dir = dir.file("buffer");

@@ -5,8 +5,6 @@
 #include <sqlite3.h>
 
 #include <future>
-#include <mutex>
-#include <set>
 
 #include "auditship/common/iso8601.h"
 #include "auditship/common/metrics.h"
@@ -20,25 +18,10 @@ namespace {
 
 using testing::Line;
 using testing::make_batch;
+using testing::RecordingListener;
 using testing::query;
 using testing::scalar;
 using std::chrono::seconds;
-
-class RecordingListener : public DeliveryListener {
- public:
-  void delivered(const Batch& batch, std::size_t index) override {
-    std::lock_guard lock(mu_);
-    acked_.insert({batch.source ? batch.source->path : "", batch.records[index].file_offset});
-  }
-  std::size_t count() {
-    std::lock_guard lock(mu_);
-    return acked_.size();
-  }
-
- private:
-  std::mutex mu_;
-  std::set<std::pair<std::string, std::uint64_t>> acked_;
-};
 
 std::string record(const std::string& gen, const std::string& extra = {},
                    const std::string& ts = "2026-12-04T10:00:00Z") {
