@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <string_view>
 
 namespace auditship::config {
 
@@ -37,6 +38,40 @@ std::optional<YAML::Node> Reader::take(const char* key) {
   return found;
 }
 
+namespace {
+
+// Edits (insert, delete, substitute, swap two neighbours) from a to b: "kafak" is one from "kafka".
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// "; did you mean 'x'?" for the known key nearest a typo (1 edit, 2 for keys of 6+ characters),
+// or where a dotted client property belongs; empty when nothing is near.
+std::string hint(const std::string& key, const std::vector<std::string>& known, const std::string& path) {
+  const std::size_t allowed = key.size() >= 6 ? 2 : 1;
+  const std::string* best = nullptr;
+  std::size_t best_distance = allowed + 1;
+  for (const auto& k : known) {
+    const std::size_t d = edit_distance(key, k);
+    if (d < best_distance) best = &k, best_distance = d;
+  }
+  if (best) return "; did you mean '" + *best + "'?";
+  if (key.find('.') != std::string::npos && std::find(known.begin(), known.end(), "properties") != known.end())
+    return "; client properties such as '" + key + "' go under '" + path + ".properties'";
+  return {};
+}
+
+}  // namespace
+
 void Reader::finish() {
   if (!node_.IsMap()) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
@@ -46,7 +81,7 @@ void Reader::finish() {
     std::string known;
     for (const auto& k : claimed_) known += (known.empty() ? "" : ", ") + k;
     problems_.push_back({it->first.Mark().line + 1, path_.empty() ? key : path_ + "." + key,
-                         "unknown key '" + key + "' " + where + " (known: " + known + ")"});
+                         "unknown key '" + key + "' " + where + hint(key, claimed_, path_) + " (known: " + known + ")"});
   }
 }
 

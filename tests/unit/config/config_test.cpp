@@ -59,6 +59,36 @@ max_line_bytes: [1]
   EXPECT_NE(e.find("t.yaml:9: max_line_bytes: expected a size in bytes"), std::string::npos) << e;
 }
 
+TEST(Config, AnUnknownKeyNamesTheNearestKnownOne) {
+  auto c = load_string(R"(sources:
+  - path: /a/*.jsonl
+    read_fromm: end
+kafak:
+  brokers: embedded
+kafka:
+  brokers: embedded
+  toppic: audit
+  linger.ms: 5
+  compression: zstd
+)",
+                       "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(c.ok());
+  const std::string& e = c.error();
+  EXPECT_NE(e.find("sources[0].read_fromm: unknown key 'read_fromm' in 'sources[0]'; did you mean 'read_from'?"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:4: kafak: unknown key 'kafak' at the top level; did you mean 'kafka'?"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("t.yaml:8: kafka.toppic: unknown key 'toppic' in 'kafka'; did you mean 'topic'?"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("kafka.linger.ms: unknown key 'linger.ms' in 'kafka'; client properties such as 'linger.ms' go "
+                   "under 'kafka.properties'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("unknown key 'compression' in 'kafka' (known:"), std::string::npos) << "nothing near: no guess\n"
+                                                                                         << e;
+}
+
 TEST(Config, RejectsBadGlobsAndValues) {
   auto c = load_string(R"(sources:
   - path: "/a/[x.jsonl"
