@@ -5,6 +5,7 @@
 #include "auditship/cli/options.h"
 #include "auditship/config/config.h"
 #include "auditship/config/secrets.h"
+#include "auditship/enrich/proxy.h"
 
 namespace auditship::cli {
 
@@ -31,6 +32,7 @@ int check_command(const Args& args) {
   // The effective config ends up in terminals and CI logs: never print a secret value.
   for (auto& [key, value] : loaded->kafka.properties)
     if (config::is_secret_property(key)) value = "<redacted>";
+  loaded->enrich.proxy = enrich::without_credentials(loaded->enrich.proxy);
   std::fputs(config::to_yaml(*loaded).c_str(), stdout);
   std::fprintf(stderr, "%s: ok\n", opts.get("config").c_str());
   return 0;

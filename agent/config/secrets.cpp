@@ -28,6 +28,8 @@ std::vector<std::string> exposed_secrets(const std::string& config_file, const C
   std::string inline_keys;
   for (const auto& [key, value] : config.kafka.properties)
     if (is_secret_property(key) && !value.empty()) inline_keys += (inline_keys.empty() ? "kafka.properties." : ", kafka.properties.") + key;
+  if (config.enrich.proxy.find('@') != std::string::npos)
+    inline_keys += inline_keys.empty() ? "enrich.proxy's password" : ", enrich.proxy's password";
   if (!inline_keys.empty())
     if (auto mode = mode_if_shared(config_file); !mode.empty())
       out.push_back("config file '" + config_file + "' (mode " + mode + ") is readable by other users and holds a secret (" +

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "auditship/enrich/proxy.h"
+
 namespace auditship::enrich {
 
 const std::vector<std::string>& all_generation_fields() {
@@ -25,6 +27,8 @@ void EnrichConfig::validate(config::Checker& check) const {
       // Deliberately not echoing `ref`: someone may have pasted the key itself here.
       check.fail("api_keys." + name, "must be env:VAR or file:/path (the key itself does not belong in config)");
   if (!api_keys.empty() && key_field.empty()) check.fail("key_field", "api_keys needs key_field to choose a key");
+  if (!proxy.empty() && proxy != "none")
+    if (auto p = parse_proxy_url(proxy); !p) check.fail("proxy", p.error());
   if (max_rps <= 0) check.fail("max_rps", "must be positive");
   if (max_in_flight == 0) check.fail("max_in_flight", "must be at least 1");
   if (pool_size == 0) check.fail("pool_size", "must be at least 1");

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <queue>
 #include <random>
 #include <set>
@@ -24,6 +25,7 @@
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
 #include "auditship/enrich/id_cache.h"
+#include "auditship/enrich/proxy.h"
 #include "auditship/enrich/rate_limiter.h"
 
 namespace auditship::enrich {
@@ -185,12 +187,15 @@ struct FetchMetrics {
   std::array<metrics::Counter*, 8> lookups{};
   metrics::Counter& retries;
   metrics::Counter& cache_hits;
+  metrics::Counter& proxy_refusals;
   metrics::Gauge& in_flight;
   metrics::Histogram& latency;
 
   explicit FetchMetrics(metrics::Registry& r)
       : retries(r.counter("auditship_enrich_retries_total", "Generation lookups retried")),
         cache_hits(r.counter("auditship_enrich_cache_hits_total", "Generation lookups answered from the cache")),
+        proxy_refusals(r.counter("auditship_enrich_proxy_refusals_total",
+                                 "Tunnels the proxy refused to open (CONNECT answered other than 200)")),
         in_flight(r.gauge("auditship_enrich_in_flight", "Generation requests outstanding")),
         latency(r.histogram("auditship_enrich_latency_seconds", "Duration of one generation request",
                             {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})) {
@@ -203,11 +208,13 @@ struct FetchMetrics {
 }  // namespace
 
 struct GenerationFetcher::Impl {
-  Impl(const EnrichConfig& cfg, ApiKeys k, ResultFn fn, Endpoint e)
+  Impl(const EnrichConfig& cfg, ApiKeys k, ResultFn fn, Endpoint e, std::optional<Proxy> px)
       : config(cfg),
         keys(std::move(k)),
         on_result(std::move(fn)),
         ep(std::move(e)),
+        proxy(std::move(px)),
+        tunnel_target((ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host) + ":" + ep.port),
         cap(std::max<std::size_t>(1, std::min(cfg.max_in_flight, cfg.pool_size))),
         limiter(cfg.max_rps, SteadyClock::now()),
         cache(cfg.cache_size, cfg.cache_ttl),
@@ -224,6 +231,8 @@ struct GenerationFetcher::Impl {
   const ApiKeys keys;
   const ResultFn on_result;
   const Endpoint ep;
+  const std::optional<Proxy> proxy;
+  const std::string tunnel_target;  // host:port the proxy is asked to CONNECT to
   const std::size_t cap;
   RateLimiter limiter;
   LruTtlCache<LookupResultPtr> cache;
@@ -239,6 +248,7 @@ struct GenerationFetcher::Impl {
   std::size_t in_flight = 0;
   std::uint64_t next_seq = 0;
   std::set<std::pair<ApiKeys::Index, int>> refusals_logged;
+  std::set<unsigned> proxy_refusals_logged;  // by HTTP status
   std::uint64_t id_mismatches = 0;
   std::mt19937_64 rng{std::random_device{}()};
   std::string target_buf;
@@ -329,6 +339,31 @@ struct GenerationFetcher::Impl {
     co_await http::async_read(stream, c.buffer, parser, asio::redirect_error(kUseAwaitable, ec));
   }
 
+  // Asks the proxy for a tunnel to the endpoint; TLS then runs inside it, end to end.
+  Awaitable<Failure> open_tunnel(Conn& c, boost::system::error_code& ec) {
+    http::request<http::empty_body> req{http::verb::connect, tunnel_target, 11};
+    req.set(http::field::host, tunnel_target);
+    req.set(http::field::user_agent, "auditship/" AUDITSHIP_VERSION);
+    if (!proxy->authorization.empty()) req.set(http::field::proxy_authorization, proxy->authorization);
+    c.tcp().expires_after(config.request_timeout);
+    co_await http::async_write(c.tcp(), req, asio::redirect_error(kUseAwaitable, ec));
+    if (ec) co_return classify(ec);
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);  // a 200 to CONNECT has no body: the tunnel starts right after the header
+    c.tcp().expires_after(config.request_timeout);
+    co_await http::async_read_header(c.tcp(), c.buffer, parser, asio::redirect_error(kUseAwaitable, ec));
+    if (ec) co_return classify(ec);
+    const auto& res = parser.get();
+    // Nothing may follow the 200 before our TLS hello: bytes there are not from the endpoint.
+    if (res.result() == http::status::ok) co_return c.buffer.size() == 0 ? Failure::kNone : Failure::kGarbage;
+    metrics.proxy_refusals.inc();
+    if (proxy_refusals_logged.insert(res.result_int()).second)
+      log::error("enrich: the proxy refuses to open a tunnel to the endpoint; lookups are retried until their horizon",
+                 {{"proxy", proxy->display()}, {"from", proxy->source}, {"http_status", res.result_int()},
+                  {"reason", std::string(res.reason())}, {"endpoint", tunnel_target}});
+    co_return Failure::kNetwork;
+  }
+
   Awaitable<Reply> exchange(Conn& c, const std::string& id, ApiKeys::Index key) {
     Reply r;
     boost::system::error_code ec;
@@ -338,11 +373,16 @@ struct GenerationFetcher::Impl {
     };
     if (!c.connected) {
       Resolver resolver(ioc.get_executor());
-      auto endpoints = co_await resolver.async_resolve(ep.host, ep.port, asio::redirect_error(kUseAwaitable, ec));
+      auto endpoints = co_await resolver.async_resolve(proxy ? proxy->host : ep.host, proxy ? proxy->port : ep.port,
+                                                       asio::redirect_error(kUseAwaitable, ec));
       if (ec) co_return fail();
       c.tcp().expires_after(config.request_timeout);
       co_await c.tcp().async_connect(endpoints, asio::redirect_error(kUseAwaitable, ec));
       if (ec) co_return fail();
+      if (proxy) {
+        r.failure = co_await open_tunnel(c, ec);
+        if (r.failure != Failure::kNone) co_return r;
+      }
       if (c.tls) {
         c.tcp().expires_after(config.request_timeout);
         co_await c.tls->async_handshake(ssl::stream_base::client, asio::redirect_error(kUseAwaitable, ec));
@@ -591,7 +631,12 @@ GenerationFetcher::~GenerationFetcher() { stop(); }
 Result<GenerationFetcherPtr> GenerationFetcher::make(const EnrichConfig& config, ApiKeys keys, ResultFn on_result) {
   auto ep = parse_endpoint(config.endpoint);
   if (!ep) return Error{ep.error()};
-  auto impl = std::make_unique<Impl>(config, std::move(keys), std::move(on_result), std::move(ep.value()));
+  auto proxy = choose_proxy(config.proxy, ep->host, ep->tls, [](const char* name) { return std::getenv(name); });
+  if (!proxy) return Error{proxy.error()};
+  if (*proxy)
+    log::info("enrich: lookups go through an HTTP proxy", {{"proxy", (*proxy)->display()}, {"from", (*proxy)->source}});
+  auto impl = std::make_unique<Impl>(config, std::move(keys), std::move(on_result), std::move(ep.value()),
+                                     std::move(proxy.value()));
   if (auto st = impl->setup_tls(); !st) return Error{st.error()};
   impl->start();
   return GenerationFetcherPtr(new GenerationFetcher(std::move(impl)));

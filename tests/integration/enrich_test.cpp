@@ -14,6 +14,7 @@
 #include "support/agent.h"
 #include "support/audit_records.h"
 #include "support/cluster.h"
+#include "support/connect_proxy.h"
 #include "support/fake_generation_server.h"
 #include "support/temp_dir.h"
 
@@ -342,6 +343,38 @@ TEST_F(EnrichTest, WrongKeyShipsUnauthorizedAndLogsOnce) {
   }
   EXPECT_EQ(count_of(agent->log(), "refuses lookups with this key"), 1u) << agent->log();
   EXPECT_NE(agent->log().find("\"key_name\":\"default\""), std::string::npos) << "names the key, not its value";
+  expect_key_nowhere(*agent);
+}
+
+// A host whose only way out is an HTTP proxy named in the service's environment: the agent
+// reads HTTPS_PROXY, tunnels every connection with CONNECT and the proxy's credentials, and never
+// resolves the endpoint's name itself (generation.test exists only for the proxy). The records
+// carry the served values; the proxy password and the API key appear nowhere.
+TEST_F(EnrichTest, ThroughTheProxyInHttpsProxyEveryLookupTunnels) {
+  testing::ConnectProxy proxy("Basic dXNlcjpwQHNz");  // user:p@ss
+  FakeGenerationServer server;
+  const std::string endpoint = "generation.test:" + std::to_string(server.port());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back("gen-px-" + std::to_string(i));
+  append_lines(log_path(), "a", 0, ids);
+  auto agent = std::make_unique<Agent>(
+      dir_, config("https://" + endpoint + "/api/v1/generation", server.ca_file(), "max_rps: 500"),
+      std::vector<std::string>{},
+      std::vector<std::string>{std::string(kKeyVar) + "=" + kKey, "HTTPS_PROXY=" + proxy.url("user:p%40ss"),
+                               "NO_PROXY=internal.corp,localhost"});
+  ASSERT_TRUE(records_.wait_for(ids.size(), seconds(60))) << records_.count() << "\n" << agent->log();
+  EXPECT_EQ(agent->stop(), 0);
+  for (const Shipped& s : parse_all(records_.messages())) {
+    EXPECT_EQ(s.status, "ok") << s.id;
+    EXPECT_EQ(s.total_cost, FakeGenerationServer::expected(s.id).total_cost) << s.id;
+  }
+  EXPECT_EQ(server.request_count(), ids.size());
+  ASSERT_GE(proxy.tunnels(), 1u);
+  for (const auto& t : proxy.targets()) EXPECT_EQ(t, endpoint);
+  EXPECT_NE(agent->log().find("lookups go through an HTTP proxy"), std::string::npos) << agent->log();
+  EXPECT_NE(agent->log().find("\"from\":\"HTTPS_PROXY\""), std::string::npos) << agent->log();
+  EXPECT_EQ(agent->log().find("p@ss"), std::string::npos) << "the proxy password is never logged";
+  EXPECT_EQ(agent->log().find("p%40ss"), std::string::npos);
   expect_key_nowhere(*agent);
 }
 

@@ -63,7 +63,9 @@ CertPem make_self_signed() {
   X509V3_set_ctx(&ctx, x, x, nullptr, nullptr, 0);
   const std::pair<int, const char*> exts[] = {{NID_basic_constraints, "critical,CA:TRUE"},
                                               {NID_key_usage, "critical,digitalSignature,keyCertSign"},
-                                              {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1"}};
+                                              // generation.test: a name only the tests' ConnectProxy resolves (an agent behind a
+                                              // proxy never resolves the endpoint itself).
+                                              {NID_subject_alt_name, "DNS:localhost,DNS:generation.test,IP:127.0.0.1"}};
   for (const auto& [nid, value] : exts) {
     X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
     X509_add_ext(x, ext, -1);

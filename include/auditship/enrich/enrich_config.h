@@ -25,6 +25,7 @@ struct EnrichConfig {
   std::string key_field;  // dotted path in the record naming the key, e.g. metadata.app
   std::string ca_file;
   bool tls_verify = true;
+  std::string proxy;  // "" = HTTPS_PROXY / NO_PROXY from the environment, "none", or a URL
   config::Duration initial_delay{1000};
   config::Duration horizon{120000};
   double max_rps = 50;
@@ -54,6 +55,9 @@ struct EnrichConfig {
     v.field("key_field", key_field, "Dotted record path naming the key in api_keys (e.g. metadata.app)");
     v.field("ca_file", ca_file, "PEM bundle of a private CA for the endpoint");
     v.field("tls_verify", tls_verify, "Verify the endpoint's certificate and host name (false is logged)");
+    v.field("proxy", proxy,
+            "HTTP proxy for lookups (CONNECT tunnel): http://[user:password@]host:port, none, or empty for "
+            "HTTPS_PROXY/NO_PROXY");
     v.field("initial_delay", initial_delay, "First lookup no earlier than the record's timestamp plus this");
     v.field("horizon", horizon, "How long a lookup is retried, from when it is due (timestamp + initial_delay)");
     v.field("max_rps", max_rps, "Lookups per second at most (token bucket; lowered on 429)");

@@ -8,6 +8,7 @@
 
 #include "auditship/common/metrics.h"
 #include "enrich_test_support.h"
+#include "support/connect_proxy.h"
 #include "support/fake_generation_server.h"
 
 namespace auditship::enrich {
@@ -251,6 +252,56 @@ TEST_F(FetcherTest, VerifiesCertificateByDefault) {
   EXPECT_EQ(r->status, LookupStatus::kError);
   EXPECT_EQ(server_->request_count(), 0u);
   EXPECT_NE(capture.contents().find("TLS handshake"), std::string::npos);
+}
+
+// A host that reaches the internet only through an HTTP proxy: each connection is a CONNECT
+// tunnel (with the proxy's credentials), TLS and the API key stay end to end with the endpoint.
+TEST_F(FetcherTest, GoesThroughAConnectProxyWithItsCredentials) {
+  testing::LogCapture capture;
+  testing::ConnectProxy proxy("Basic dXNlcjpwQHNz");  // user:p@ss
+  start({}, [&](EnrichConfig& c) { c.proxy = proxy.url("user:p%40ss"); });
+  lookup({"gen-p1", "gen-p2", "gen-p3"});
+  for (const char* id : {"gen-p1", "gen-p2", "gen-p3"}) {
+    auto r = wait_result(id);
+    ASSERT_TRUE(r) << id;
+    EXPECT_EQ(r->status, LookupStatus::kOk);
+    EXPECT_EQ(r->total_cost, FakeGenerationServer::expected(id).total_cost);
+  }
+  EXPECT_EQ(server_->request_count(), 3u);
+  const std::string url = server_->url();
+  const std::string endpoint = url.substr(8, url.find('/', 8) - 8);  // 127.0.0.1:port
+  ASSERT_GE(proxy.tunnels(), 1u);
+  EXPECT_LE(proxy.tunnels(), 3u) << "one tunnel per connection, not per lookup";
+  for (const auto& t : proxy.targets()) EXPECT_EQ(t, endpoint);
+  for (const auto& a : proxy.authorizations()) EXPECT_EQ(a, "Basic dXNlcjpwQHNz");
+  const std::string logs = capture.contents();
+  EXPECT_NE(logs.find("lookups go through an HTTP proxy"), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("p@ss"), std::string::npos) << "the proxy password is never logged";
+  EXPECT_EQ(logs.find("p%40ss"), std::string::npos);
+}
+
+TEST_F(FetcherTest, AProxyRefusingTheTunnelIsRetriedLoggedOnceAndNeverReachesTheEndpoint) {
+  testing::LogCapture capture;
+  testing::ConnectProxy proxy("Basic dXNlcjpwQHNz");
+  start({}, [&](EnrichConfig& c) {
+    c.proxy = proxy.url("user:wrong");
+    c.horizon = 1500ms;
+  });
+  auto refusals = [] { return metrics::Registry::global().counter("auditship_enrich_proxy_refusals_total", "").value(); };
+  const auto refusals_before = refusals();
+  lookup({"gen-r1", "gen-r2"});
+  for (const char* id : {"gen-r1", "gen-r2"}) {
+    auto r = wait_result(id);
+    ASSERT_TRUE(r) << id;
+    EXPECT_EQ(r->status, LookupStatus::kError);
+    EXPECT_GE(r->attempts, 2u) << "a refused tunnel is retried like a network error";
+  }
+  EXPECT_EQ(server_->request_count(), 0u);
+  EXPECT_GE(proxy.refused(), 4u);
+  EXPECT_EQ(refusals() - refusals_before, proxy.refused());
+  const std::string logs = capture.contents();
+  EXPECT_EQ(testing::count_occurrences(logs, "the proxy refuses to open a tunnel"), 1u) << logs;
+  EXPECT_NE(logs.find("\"http_status\":407"), std::string::npos) << logs;
 }
 
 TEST_F(FetcherTest, PlainHttpWorksForTests) {
