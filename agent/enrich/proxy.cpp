@@ -1,5 +1,7 @@
 #include "auditship/enrich/proxy.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -46,7 +48,11 @@ std::string base64(std::string_view in) {
 
 bool is_loopback(std::string_view host) {
   const std::string h = lower(host);
-  return h == "localhost" || h.rfind("127.", 0) == 0 || h == "::1" || h == "[::1]";
+  if (h == "localhost") return true;
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, h.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  return ::inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 std::string_view trim(std::string_view s) {

@@ -94,11 +94,14 @@ TEST(ChooseProxy, TheEnvironmentAsCurlReadsIt) {
   auto exempt = choose_proxy("", "openrouter.ai", true, proxied);
   ASSERT_TRUE(exempt);
   EXPECT_FALSE(*exempt) << "NO_PROXY exempts it";
-  for (const char* host : {"127.0.0.1", "localhost", "::1"}) {
+  for (const char* host : {"127.0.0.1", "127.8.9.10", "localhost", "::1"}) {
     auto loopback = choose_proxy("", host, true, env({{"HTTPS_PROXY", "http://p:3128"}}));
     ASSERT_TRUE(loopback);
     EXPECT_FALSE(*loopback) << host << ": this host is never reached through the environment's proxy";
   }
+  auto named = choose_proxy("", "127.0.0.1.example.com", true, env({{"HTTPS_PROXY", "http://p:3128"}}));
+  ASSERT_TRUE(named);
+  EXPECT_TRUE(*named) << "a name that starts like a loopback address is not one";
   auto plain = choose_proxy("", "example.com", false, env({{"HTTPS_PROXY", "http://p:3128"}}));
   ASSERT_TRUE(plain);
   EXPECT_FALSE(*plain) << "HTTPS_PROXY is for https endpoints";
