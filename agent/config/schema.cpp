@@ -54,23 +54,26 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 
-// "; did you mean 'x'?" for the known key nearest a typo (1 edit, 2 for keys of 6+ characters),
-// or where a dotted client property belongs; empty when nothing is near.
+// The nearest known key, or where a dotted client property belongs.
 std::string hint(const std::string& key, const std::vector<std::string>& known, const std::string& path) {
-  const std::size_t allowed = key.size() >= 6 ? 2 : 1;
-  const std::string* best = nullptr;
-  std::size_t best_distance = allowed + 1;
-  for (const auto& k : known) {
-    const std::size_t d = edit_distance(key, k);
-    if (d < best_distance) best = &k, best_distance = d;
-  }
-  if (best) return "; did you mean '" + *best + "'?";
+  if (std::string near = did_you_mean(key, known); !near.empty()) return near;
   if (key.find('.') != std::string::npos && std::find(known.begin(), known.end(), "properties") != known.end())
     return "; client properties such as '" + key + "' go under '" + path + ".properties'";
   return {};
 }
 
 }  // namespace
+
+std::string did_you_mean(std::string_view typo, const std::vector<std::string>& known) {
+  const std::size_t allowed = typo.size() >= 6 ? 2 : 1;
+  const std::string* best = nullptr;
+  std::size_t best_distance = allowed + 1;
+  for (const auto& k : known) {
+    const std::size_t d = edit_distance(typo, k);
+    if (d < best_distance) best = &k, best_distance = d;
+  }
+  return best ? "; did you mean '" + *best + "'?" : std::string();
+}
 
 void Reader::finish() {
   if (!node_.IsMap()) return;

@@ -41,7 +41,7 @@ void EnrichConfig::validate(config::Checker& check) const {
   const auto& known = all_generation_fields();
   for (const auto& f : fields)
     if (std::find(known.begin(), known.end(), f) == known.end())
-      check.fail("fields", "unknown generation field '" + f + "'");
+      check.fail("fields", "unknown generation field '" + f + "'" + config::did_you_mean(f, known));
   if (hold_max_records == 0) check.fail("hold_max_records", "must be at least 1");
   if (hold_max_bytes.value == 0) check.fail("hold_max_bytes", "must be positive");
   if (max_pending == 0) check.fail("max_pending", "must be at least 1");

@@ -10,8 +10,13 @@ void RedactConfig::validate(config::Checker& check) const {
   for (std::size_t i = 0; i < disable.size(); ++i)
     if (!is_builtin_detector(disable[i])) {
       std::string known;
-      for (const auto& d : builtin_detectors()) known += (known.empty() ? "" : ", ") + d.name;
-      check.fail("disable", "unknown built-in detector '" + disable[i] + "' (known: " + known + ")");
+      std::vector<std::string> names;
+      for (const auto& d : builtin_detectors()) {
+        known += (known.empty() ? "" : ", ") + d.name;
+        names.emplace_back(d.name);
+      }
+      check.fail("disable", "unknown built-in detector '" + disable[i] + "'" + config::did_you_mean(disable[i], names) +
+                                " (known: " + known + ")");
     }
   std::set<std::string> names;
   for (std::size_t i = 0; i < custom.size(); ++i) {

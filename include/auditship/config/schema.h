@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -111,6 +112,10 @@ class Reader {
   std::map<std::string, int>& lines_;
   std::vector<std::string> claimed_;
 };
+
+// "; did you mean 'x'?" for the entry of `known` one edit from `typo` (two for names of six or
+// more characters, a swap of neighbours counting as one); empty when none is that near.
+[[nodiscard]] std::string did_you_mean(std::string_view typo, const std::vector<std::string>& known);
 
 // Writes a struct back as YAML (the effective config `auditship check` prints).
 class Emitter {

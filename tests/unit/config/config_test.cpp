@@ -89,6 +89,20 @@ kafka:
                                                                                          << e;
 }
 
+TEST(Config, AnUnknownDetectorOrGenerationFieldNamesTheNearestOne) {
+  auto c = load_string(R"(sources: [{path: /a/*.jsonl}]
+kafka: {brokers: embedded}
+redact: {disable: [emial, nonsense]}
+enrich: {enabled: true, api_key_env: X, fields: [totl_cost]}
+)",
+                       "t.yaml", kNoStateCheck);
+  ASSERT_FALSE(c.ok());
+  const std::string& e = c.error();
+  EXPECT_NE(e.find("unknown built-in detector 'emial'; did you mean 'email'? (known:"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown built-in detector 'nonsense' (known:"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown generation field 'totl_cost'; did you mean 'total_cost'?"), std::string::npos) << e;
+}
+
 TEST(Config, RejectsBadGlobsAndValues) {
   auto c = load_string(R"(sources:
   - path: "/a/[x.jsonl"
