@@ -188,6 +188,7 @@ struct FetchMetrics {
   metrics::Counter& retries;
   metrics::Counter& cache_hits;
   metrics::Counter& proxy_refusals;
+  metrics::Counter& connection_failures;
   metrics::Gauge& in_flight;
   metrics::Histogram& latency;
 
@@ -196,6 +197,8 @@ struct FetchMetrics {
         cache_hits(r.counter("auditship_enrich_cache_hits_total", "Generation lookups answered from the cache")),
         proxy_refusals(r.counter("auditship_enrich_proxy_refusals_total",
                                  "Tunnels the proxy refused to open (CONNECT answered other than 200)")),
+        connection_failures(r.counter("auditship_enrich_connection_failures_total",
+                                      "Connections to the endpoint (or its proxy) that could not be opened")),
         in_flight(r.gauge("auditship_enrich_in_flight", "Generation requests outstanding")),
         latency(r.histogram("auditship_enrich_latency_seconds", "Duration of one generation request",
                             {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})) {
@@ -249,6 +252,7 @@ struct GenerationFetcher::Impl {
   std::uint64_t next_seq = 0;
   std::set<std::pair<ApiKeys::Index, int>> refusals_logged;
   std::set<unsigned> proxy_refusals_logged;  // by HTTP status
+  bool reachable = true;  // false from a failed connection until one opens: one line each way
   std::uint64_t id_mismatches = 0;
   std::mt19937_64 rng{std::random_device{}()};
   std::string target_buf;
@@ -339,6 +343,19 @@ struct GenerationFetcher::Impl {
     co_await http::async_read(stream, c.buffer, parser, asio::redirect_error(kUseAwaitable, ec));
   }
 
+  // A connection that could not be opened: counted, and logged when the endpoint goes from
+  // reachable to not (not once per attempt: lookups retry it many times a second).
+  Reply unreachable(const char* step, const boost::system::error_code& ec, Reply r) {
+    metrics.connection_failures.inc();
+    if (reachable) {
+      reachable = false;
+      log::warn("enrich: cannot reach the generation endpoint; lookups are retried until their horizon",
+                {{"step", step}, {"endpoint", tunnel_target}, {"via", proxy ? proxy->display() : std::string("direct")},
+                 {"error", ec.message()}});
+    }
+    return r;
+  }
+
   // Asks the proxy for a tunnel to the endpoint; TLS then runs inside it, end to end.
   Awaitable<Failure> open_tunnel(Conn& c, boost::system::error_code& ec) {
     http::request<http::empty_body> req{http::verb::connect, tunnel_target, 11};
@@ -375,23 +392,25 @@ struct GenerationFetcher::Impl {
       Resolver resolver(ioc.get_executor());
       auto endpoints = co_await resolver.async_resolve(proxy ? proxy->host : ep.host, proxy ? proxy->port : ep.port,
                                                        asio::redirect_error(kUseAwaitable, ec));
-      if (ec) co_return fail();
+      if (ec) co_return unreachable("DNS lookup", ec, fail());
       c.tcp().expires_after(config.request_timeout);
       co_await c.tcp().async_connect(endpoints, asio::redirect_error(kUseAwaitable, ec));
-      if (ec) co_return fail();
+      if (ec) co_return unreachable("connect", ec, fail());
       if (proxy) {
         r.failure = co_await open_tunnel(c, ec);
-        if (r.failure != Failure::kNone) co_return r;
+        if (ec) co_return unreachable("proxy tunnel", ec, r);
+        if (r.failure != Failure::kNone) co_return r;  // refused: logged by open_tunnel
       }
       if (c.tls) {
         c.tcp().expires_after(config.request_timeout);
         co_await c.tls->async_handshake(ssl::stream_base::client, asio::redirect_error(kUseAwaitable, ec));
-        if (ec) {
-          log::warn("enrich: TLS handshake with the endpoint failed", {{"host", ep.host}, {"error", ec.message()}});
-          co_return fail();
-        }
+        if (ec) co_return unreachable("TLS handshake", ec, fail());
       }
       c.connected = true;
+      if (!reachable) {
+        reachable = true;
+        log::info("enrich: the generation endpoint is reachable again", {{"endpoint", tunnel_target}});
+      }
     }
     http::request<http::empty_body>& req = c.request;
     req.target(target(id));

@@ -135,6 +135,11 @@ void ConnectProxy::accept_loop() {
 }
 
 void ConnectProxy::serve(int client) {
+  if (hang_up_) {
+    untrack(client);
+    ::close(client);
+    return;
+  }
   const std::string head = read_head(client);
   const auto sp1 = head.find(' '), sp2 = head.find(' ', sp1 + 1);
   const std::string method = head.substr(0, sp1);

@@ -29,6 +29,8 @@ class ConnectProxy {
   [[nodiscard]] std::vector<std::string> authorizations() const;  // Proxy-Authorization of each
   [[nodiscard]] std::size_t tunnels() const { return tunnels_.load(); }  // answered 200
   [[nodiscard]] std::size_t refused() const { return refused_.load(); }  // answered 407
+  // While true, every connection is closed as soon as it is accepted (a proxy going down).
+  void set_hang_up(bool on) { hang_up_ = on; }
 
  private:
   void accept_loop();
@@ -40,7 +42,7 @@ class ConnectProxy {
   const std::string required_;
   int listener_ = -1;
   int port_ = 0;
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopping_{false}, hang_up_{false};
   std::atomic<std::size_t> tunnels_{0}, refused_{0};
   mutable std::mutex mu_;
   std::vector<std::string> targets_, authorizations_;

@@ -251,7 +251,34 @@ TEST_F(FetcherTest, VerifiesCertificateByDefault) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, LookupStatus::kError);
   EXPECT_EQ(server_->request_count(), 0u);
-  EXPECT_NE(capture.contents().find("TLS handshake"), std::string::npos);
+  const std::string logs = capture.contents();
+  EXPECT_EQ(testing::count_occurrences(logs, "cannot reach the generation endpoint"), 1u) << logs;
+  EXPECT_NE(logs.find("\"step\":\"TLS handshake\""), std::string::npos) << logs;
+}
+
+// The endpoint (here: its proxy) stops answering, then comes back: one warning when it goes,
+// one line when it returns, however many attempts fail in between; every failure is counted.
+TEST_F(FetcherTest, AnUnreachableEndpointIsLoggedOnceWhenItGoesAndOnceWhenItReturns) {
+  testing::LogCapture capture;
+  testing::ConnectProxy proxy;
+  proxy.set_hang_up(true);
+  start({}, [&](EnrichConfig& c) {
+    c.proxy = proxy.url();
+    c.horizon = 8000ms;
+  });
+  auto failures = [] { return metrics::Registry::global().counter("auditship_enrich_connection_failures_total", "").value(); };
+  const auto before = failures();
+  lookup({"gen-down-1"});
+  ASSERT_TRUE(wait_for([&] { return failures() - before >= 3; }, 8s)) << failures() - before;
+  proxy.set_hang_up(false);
+  auto r = wait_result("gen-down-1");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, LookupStatus::kOk);
+  EXPECT_GE(r->attempts, 4u);
+  const std::string logs = capture.contents();
+  EXPECT_EQ(testing::count_occurrences(logs, "cannot reach the generation endpoint"), 1u) << logs;
+  EXPECT_NE(logs.find("\"step\":\"proxy tunnel\""), std::string::npos) << logs;
+  EXPECT_EQ(testing::count_occurrences(logs, "reachable again"), 1u) << logs;
 }
 
 // A host that reaches the internet only through an HTTP proxy: each connection is a CONNECT
