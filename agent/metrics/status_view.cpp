@@ -90,6 +90,10 @@ std::string render_status(const Samples& before, const Samples& after, double se
   line(out, "retries/cache hits", number(now("auditship_enrich_retries_total")) + " / " +
                                       number(now("auditship_enrich_cache_hits_total")));
   line(out, "deduplicated", number(now("auditship_enrich_deduplicated_total")));
+  line(out, "connection failures", number(now("auditship_enrich_connection_failures_total")) + "  (" +
+                                       number(rate("auditship_enrich_connection_failures_total"), "%.1f") +
+                                       "/s; proxy refusals " +
+                                       number(now("auditship_enrich_proxy_refusals_total")) + ")");
   out += "redaction\n";
   line(out, "by detector", by_label(after, "auditship_redactions_total", "detector"));
   line(out, "fields by policy", by_label(after, "auditship_redact_fields_total", "policy"));

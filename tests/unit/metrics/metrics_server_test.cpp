@@ -128,7 +128,8 @@ TEST(StatusView, ShowsRatesAndBreakdowns) {
       "auditship_enrich_held_records 12\nauditship_enrich_lookups_total{status=\"ok\"} 40\n"
       "auditship_enrich_lookups_total{status=\"not_found\"} 2\n"
       "auditship_dead_letters_total{reason=\"invalid_json\"} 3\nauditship_dead_letters_total{reason=\"unredactable\"} 0\n"
-      "auditship_redactions_total{detector=\"email\"} 5\n");
+      "auditship_redactions_total{detector=\"email\"} 5\n"
+      "auditship_enrich_connection_failures_total 9\nauditship_enrich_proxy_refusals_total 1\n");
   std::string view = render_status(before, after, 2.0);
   EXPECT_NE(view.find("bytes behind           2.0 MiB"), std::string::npos) << view;
   EXPECT_NE(view.find("records/s              100.0"), std::string::npos) << view;
@@ -138,6 +139,7 @@ TEST(StatusView, ShowsRatesAndBreakdowns) {
   EXPECT_NE(view.find("not_found 2, ok 40"), std::string::npos) << view;
   EXPECT_NE(view.find("by reason              invalid_json 3\n"), std::string::npos) << view;
   EXPECT_NE(view.find("email 5"), std::string::npos) << view;
+  EXPECT_NE(view.find("connection failures    9  (4.5/s; proxy refusals 1)"), std::string::npos) << view;
 }
 
 }  // namespace
