@@ -1,7 +1,16 @@
 #include "auditship/cli/commands.h"
 
+#include <hs/hs.h>
+#include <librdkafka/rdkafka.h>
+#include <openssl/crypto.h>
+#include <simdjson.h>
+#include <sqlite3.h>
+#include <zstd.h>
+
+#include <boost/version.hpp>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 namespace auditship::cli {
 namespace {
@@ -12,8 +21,18 @@ struct Command {
   const char* summary;
 };
 
+// The libraries this binary runs with (shared, so they follow the host's packages), and the
+// simdjson kernel this CPU selected: what a bug report needs besides our version.
 int version_command(const Args&) {
   std::printf("auditship %s\n", AUDITSHIP_VERSION);
+  std::printf("  librdkafka  %s\n", rd_kafka_version_str());
+  std::printf("  hyperscan   %s\n", hs_version());
+  std::printf("  simdjson    %d.%d.%d (%s kernel)\n", simdjson::SIMDJSON_VERSION_MAJOR, simdjson::SIMDJSON_VERSION_MINOR,
+              simdjson::SIMDJSON_VERSION_REVISION, std::string(simdjson::get_active_implementation()->name()).c_str());
+  std::printf("  openssl     %s\n", OpenSSL_version(OPENSSL_VERSION));
+  std::printf("  zstd        %s\n", ZSTD_versionString());
+  std::printf("  sqlite      %s\n", sqlite3_libversion());
+  std::printf("  boost       %d.%d.%d\n", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
   return 0;
 }
 

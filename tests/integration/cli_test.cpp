@@ -61,7 +61,11 @@ TEST(Cli, HelpOnEverySubcommandAndErrorsForUnknownOnes) {
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("usage: auditship"), std::string::npos) << cmd;
   }
-  EXPECT_EQ(run_and_capture(AUDITSHIP_BINARY, {"version"}).exit_code, 0);
+  auto version = run_and_capture(AUDITSHIP_BINARY, {"version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.out.rfind("auditship " AUDITSHIP_VERSION "\n", 0), 0u) << version.out;
+  for (const char* library : {"librdkafka", "hyperscan", "simdjson", "openssl", "zstd", "sqlite", "boost"})
+    EXPECT_NE(version.out.find(std::string("\n  ") + library + " "), std::string::npos) << library << "\n" << version.out;
   EXPECT_EQ(run_and_capture(AUDITSHIP_BINARY, {"frobnicate"}).exit_code, 2);
   EXPECT_EQ(run_and_capture(AUDITSHIP_BINARY, {"run", "--bogus"}).exit_code, 2);
 }
