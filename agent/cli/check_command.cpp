@@ -5,6 +5,7 @@
 #include "auditship/cli/options.h"
 #include "auditship/config/config.h"
 #include "auditship/config/secrets.h"
+#include "auditship/enrich/generation_fetcher.h"
 #include "auditship/enrich/proxy.h"
 
 namespace auditship::cli {
@@ -29,6 +30,15 @@ int check_command(const Args& args) {
   }
   for (const auto& warning : config::exposed_secrets(opts.get("config"), *loaded))
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  if (loaded->enrich.enabled) {
+    // Read from this process's environment, which under systemd is the agent's (ExecStartPre).
+    auto route = enrich::GenerationFetcher::route(loaded->enrich);
+    if (!route) {
+      std::fprintf(stderr, "%s: enrich: %s\n", opts.get("config").c_str(), route.error().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "enrich: lookups reach %s %s\n", loaded->enrich.endpoint.c_str(), route->c_str());
+  }
   // The effective config ends up in terminals and CI logs: never print a secret value.
   for (auto& [key, value] : loaded->kafka.properties)
     if (config::is_secret_property(key)) value = "<redacted>";

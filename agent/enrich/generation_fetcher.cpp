@@ -647,10 +647,27 @@ struct GenerationFetcher::Impl {
 GenerationFetcher::GenerationFetcher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 GenerationFetcher::~GenerationFetcher() { stop(); }
 
+namespace {
+
+Result<std::optional<Proxy>> proxy_for(const EnrichConfig& config, const Endpoint& ep) {
+  return choose_proxy(config.proxy, ep.host, ep.tls, [](const char* name) { return std::getenv(name); });
+}
+
+}  // namespace
+
+Result<std::string> GenerationFetcher::route(const EnrichConfig& config) {
+  auto ep = parse_endpoint(config.endpoint);
+  if (!ep) return Error{ep.error()};
+  auto proxy = proxy_for(config, *ep);
+  if (!proxy) return Error{proxy.error()};
+  if (!*proxy) return std::string("directly");
+  return "through the HTTP proxy " + (*proxy)->display() + " (from " + (*proxy)->source + ")";
+}
+
 Result<GenerationFetcherPtr> GenerationFetcher::make(const EnrichConfig& config, ApiKeys keys, ResultFn on_result) {
   auto ep = parse_endpoint(config.endpoint);
   if (!ep) return Error{ep.error()};
-  auto proxy = choose_proxy(config.proxy, ep->host, ep->tls, [](const char* name) { return std::getenv(name); });
+  auto proxy = proxy_for(config, *ep);
   if (!proxy) return Error{proxy.error()};
   if (*proxy)
     log::info("enrich: lookups go through an HTTP proxy", {{"proxy", (*proxy)->display()}, {"from", (*proxy)->source}});

@@ -24,6 +24,33 @@ TEST(Cli, CheckPrintsTheEffectiveConfig) {
   EXPECT_NE(r.out.find("max_in_flight_bytes: 3MiB"), std::string::npos) << r.out;
 }
 
+// `auditship check` runs with the agent's environment (systemd's ExecStartPre): it says how
+// lookups will reach the endpoint, and a broken HTTPS_PROXY fails it like a bad config.
+TEST(Cli, CheckSaysWhetherLookupsGoThroughAProxy) {
+  TempDir dir;
+  write_file(dir.file("c.yaml"), "sources: [{path: /a/*.jsonl}]\nstate_dir: " + dir.file("state") +
+                                     "\nkafka: {brokers: 'k1:9092'}\nenrich: {enabled: true}\n");
+  auto run = [&](std::vector<std::string> env) {
+    env.push_back("OPENROUTER_API_KEY=sk-or-v1-x");
+    return run_and_capture(AUDITSHIP_BINARY, {"check", "-c", dir.file("c.yaml")}, std::chrono::seconds(30), env);
+  };
+  auto proxied = run({"HTTPS_PROXY=http://user:s3cret@proxy.corp:3128"});
+  EXPECT_EQ(proxied.exit_code, 0) << proxied.err;
+  EXPECT_NE(proxied.err.find("enrich: lookups reach https://openrouter.ai/api/v1/generation through the HTTP proxy "
+                             "proxy.corp:3128 (from HTTPS_PROXY)"),
+            std::string::npos)
+      << proxied.err;
+  EXPECT_EQ(proxied.err.find("s3cret"), std::string::npos) << proxied.err;
+  auto exempt = run({"HTTPS_PROXY=http://proxy.corp:3128", "NO_PROXY=.openrouter.ai"});
+  EXPECT_EQ(exempt.exit_code, 0) << exempt.err;
+  EXPECT_NE(exempt.err.find("lookups reach https://openrouter.ai/api/v1/generation directly"), std::string::npos)
+      << exempt.err;
+  auto broken = run({"HTTPS_PROXY=socks5://proxy.corp:1080"});
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_NE(broken.err.find("c.yaml: enrich: HTTPS_PROXY: proxy scheme 'socks5' is not supported"), std::string::npos)
+      << broken.err;
+}
+
 TEST(Cli, CheckRejectsAnUnknownKeyWithItsLine) {
   TempDir dir;
   auto r = check(dir, "sources: [{path: /a/*.jsonl}]\nstate_dir: " + dir.path() + "\nkafka:\n  brokers: x:1\n  toppic: t\n");

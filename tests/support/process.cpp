@@ -128,11 +128,11 @@ double Process::cpu_seconds() const {
 }
 
 Captured run_and_capture(const std::string& binary, const std::vector<std::string>& args,
-                         std::chrono::milliseconds timeout) {
+                         std::chrono::milliseconds timeout, const std::vector<std::string>& env) {
   TempDir dir;
   Captured c;
   {
-    Process p(binary, args, {.stdout_file = dir.file("out"), .stderr_file = dir.file("err")});
+    Process p(binary, args, {.stdout_file = dir.file("out"), .stderr_file = dir.file("err"), .env = env});
     auto code = p.wait(timeout);
     c.exit_code = code ? *code : -1;
   }

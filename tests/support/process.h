@@ -44,13 +44,14 @@ class Process {
   std::optional<int> status_;
 };
 
-// Runs a command to completion, capturing stdout and stderr.
+// Runs a command to completion, capturing stdout and stderr; `env` adds NAME=VALUE entries.
 struct Captured {
   int exit_code = -1;
   std::string out, err;
 };
 Captured run_and_capture(const std::string& binary, const std::vector<std::string>& args,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                         std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                         const std::vector<std::string>& env = {});
 
 // Polls `pred` every 20 ms until it holds or `timeout` passes; returns its last value.
 bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);

@@ -42,8 +42,12 @@ class GenerationFetcher {
  public:
   using ResultFn = std::function<void(const std::string& id, LookupResultPtr result)>;
 
-  // Parses the endpoint, loads the CA, starts the thread. Errors: bad URL, unreadable ca_file.
+  // Parses the endpoint, loads the CA, starts the thread. Errors: bad URL, unreadable ca_file,
+  // a bad proxy URL (enrich.proxy or HTTPS_PROXY).
   [[nodiscard]] static Result<GenerationFetcherPtr> make(const EnrichConfig& config, ApiKeys keys, ResultFn on_result);
+  // How lookups reach the endpoint from this process's environment: "directly" or "through the
+  // HTTP proxy host:port (from HTTPS_PROXY)". `auditship check` prints it. Errors as make().
+  [[nodiscard]] static Result<std::string> route(const EnrichConfig& config);
   ~GenerationFetcher();  // stop()s
   GenerationFetcher(const GenerationFetcher&) = delete;
   GenerationFetcher& operator=(const GenerationFetcher&) = delete;
