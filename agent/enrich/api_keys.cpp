@@ -4,20 +4,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "auditship/common/text.h"
+
 namespace auditship::enrich {
 namespace {
-
-std::string trim(std::string s) {
-  const char* ws = " \t\r\n";
-  s.erase(s.find_last_not_of(ws) + 1);
-  s.erase(0, s.find_first_not_of(ws));
-  return s;
-}
 
 Result<std::string> read_env(const std::string& var) {
   const char* value = std::getenv(var.c_str());
   if (value == nullptr || trim(value).empty()) return Error{"environment variable " + var + " is not set or empty"};
-  return trim(value);
+  return std::string(trim(value));
 }
 
 Result<std::string> read_key_file(const std::string& path) {
@@ -25,7 +20,7 @@ Result<std::string> read_key_file(const std::string& path) {
   if (!in) return Error{"cannot read key file " + path};
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string key = trim(ss.str());
+  std::string key(trim(ss.str()));
   if (key.empty()) return Error{"key file " + path + " is empty"};
   return key;
 }

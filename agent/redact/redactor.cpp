@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "auditship/common/hash.h"
 #include "auditship/common/metrics.h"
 #include "auditship/redact/hmac.h"
 #include "auditship/redact/trigger.h"
@@ -42,13 +43,6 @@ bool parse_policy(std::string_view s, Policy& p) {
   else if (s == "hash") p = Policy::kHash;
   else return false;
   return true;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 unsigned hex4(const char* p) {

@@ -1,6 +1,6 @@
 #pragma once
 // FNV-1a 64: a stable (across runs and hosts) hash for file fingerprints. Not for secrets.
-// And the lowercase hex form digests and keys are written in.
+// And the lowercase hex form digests and keys are written in (and hex digits read back).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -14,6 +14,14 @@ constexpr std::uint64_t fnv1a64(std::string_view data, std::uint64_t h = 0xcbf29
     h *= 0x100000001b3ull;
   }
   return h;
+}
+
+// The value of one hex digit of either case, or -1.
+constexpr int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
 // Appends two lowercase hex digits per byte of [bytes, bytes + n) to `out`.
