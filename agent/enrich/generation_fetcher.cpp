@@ -217,7 +217,7 @@ struct GenerationFetcher::Impl {
         on_result(std::move(fn)),
         ep(std::move(e)),
         proxy(std::move(px)),
-        tunnel_target((ep.host.find(':') != std::string::npos ? "[" + ep.host + "]" : ep.host) + ":" + ep.port),
+        tunnel_target(authority(ep.host, ep.port)),
         cap(std::max<std::size_t>(1, std::min(cfg.max_in_flight, cfg.pool_size))),
         limiter(cfg.max_rps, SteadyClock::now()),
         cache(cfg.cache_size, cfg.cache_ttl),

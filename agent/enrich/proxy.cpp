@@ -54,9 +54,12 @@ bool is_loopback(std::string_view host) {
 
 }  // namespace
 
-std::string Proxy::display() const {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
+std::string authority(std::string_view host, std::string_view port) {
+  std::string out = host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]" : std::string(host);
+  return out + ":" + std::string(port);
 }
+
+std::string Proxy::display() const { return authority(host, port); }
 
 Result<Proxy> parse_proxy_url(std::string_view url) {
   // A URL with credentials is not echoed into errors (they end up in logs).

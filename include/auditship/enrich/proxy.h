@@ -12,6 +12,9 @@
 
 namespace auditship::enrich {
 
+// "host:port", with an IPv6 literal in brackets ("[fd00::1]:443"): an HTTP authority.
+[[nodiscard]] std::string authority(std::string_view host, std::string_view port);
+
 struct Proxy {
   std::string host, port;
   std::string authorization;  // "Basic ..." from the URL's user:password, or empty
