@@ -6,16 +6,6 @@
 namespace auditship::iso8601 {
 namespace {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 // The n decimal digits at pos, or false.
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   if (pos + n > s.size()) return false;
@@ -62,8 +52,10 @@ std::optional<std::int64_t> parse_ms(std::string_view s, Zone zone) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  const std::int64_t secs = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
-                            hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  // A day past the month's end (Feb 31) counts on into the next month, as chrono specifies.
+  const std::chrono::sys_days date{std::chrono::year(year) / month / day};
+  const std::int64_t secs = std::int64_t{date.time_since_epoch().count()} * 86400 + hour * 3600 + minute * 60 + second -
+                            offset_minutes * 60;
   return secs * 1000 + millis;
 }
 
