@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <utility>
 
 #include "auditship/common/metrics.h"
 #include "auditship/parse/dead_letter.h"
@@ -29,22 +30,29 @@ ParseStats& stats() {
   return s;
 }
 
-// Text of a scalar for use as a key or field: strings unescaped, numbers as written.
-bool scalar_text(simdjson::dom::element value, std::string_view& out, char (&buf)[32]) {
+// The member's value as member() takes it: strings unescaped, integers printed back.
+Scalar scalar(simdjson::dom::element value, char (&buf)[32]) {
+  Scalar v;
+  auto print = [&](auto n) {
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, n);
+    v.kind = Scalar::Kind::kInteger;
+    v.text = std::string_view(buf, static_cast<std::size_t>(p - buf));
+    v.number = static_cast<double>(n);
+  };
   switch (value.type()) {
-    case simdjson::dom::element_type::STRING: out = value.get_string().value_unsafe(); return true;
-    case simdjson::dom::element_type::INT64: {
-      auto [p, ec] = std::to_chars(buf, buf + sizeof buf, value.get_int64().value_unsafe());
-      out = std::string_view(buf, static_cast<std::size_t>(p - buf));
-      return true;
-    }
-    case simdjson::dom::element_type::UINT64: {
-      auto [p, ec] = std::to_chars(buf, buf + sizeof buf, value.get_uint64().value_unsafe());
-      out = std::string_view(buf, static_cast<std::size_t>(p - buf));
-      return true;
-    }
-    default: return false;
+    case simdjson::dom::element_type::STRING:
+      v.kind = Scalar::Kind::kString;
+      v.text = value.get_string().value_unsafe();
+      break;
+    case simdjson::dom::element_type::INT64: print(value.get_int64().value_unsafe()); break;
+    case simdjson::dom::element_type::UINT64: print(value.get_uint64().value_unsafe()); break;
+    case simdjson::dom::element_type::DOUBLE:
+      v.kind = Scalar::Kind::kFloat;
+      v.number = value.get_double().value_unsafe();
+      break;
+    default: break;
   }
+  return v;
 }
 
 }  // namespace
@@ -52,23 +60,46 @@ bool scalar_text(simdjson::dom::element value, std::string_view& out, char (&buf
 Parser::Parser(ParserOptions options) : options_(std::move(options)) { stats(); }
 
 void Parser::process(Batch& batch) {
-  std::uint64_t parsed = 0;
-  for (Record& r : batch.records) {
-    if (r.disposition == Disposition::kDeadLetter && r.reason == DeadLetterReason::kLineTooLong) {
-      dead_letter(batch, r, r.reason, "line longer than max_line_bytes; raw holds its first bytes");
-      continue;
-    }
-    if (r.disposition != Disposition::kShip) continue;
-    parse_record(batch, r);
-    if (r.disposition == Disposition::kShip) ++parsed;
-  }
-  stats().parsed.inc(parsed);
+  for (Record& r : batch.records)
+    if (begin(batch, r)) parse_record(batch, r);
+  end_batch();
 }
+
+bool Parser::begin(Batch& batch, Record& r) {
+  if (r.disposition == Disposition::kDeadLetter && r.reason == DeadLetterReason::kLineTooLong) {
+    dead_letter(batch, r, r.reason, "line longer than max_line_bytes; raw holds its first bytes");
+    return false;
+  }
+  if (r.disposition != Disposition::kShip) return false;
+  r.payload = r.raw;
+  r.payload_in_output = false;
+  return true;
+}
+
+void Parser::member(Batch& batch, Record& r, std::string_view key, const Scalar& value) {
+  if (key == "total_cost" && (value.kind == Scalar::Kind::kInteger || value.kind == Scalar::Kind::kFloat))
+    r.total_cost = value.number;
+  const bool text = value.kind == Scalar::Kind::kString || value.kind == Scalar::Kind::kInteger;
+  Slice* target = nullptr;
+  if (key == "generation_id") target = &r.generation_id;
+  else if (key == "user_id") target = &r.user_id;
+  else if (key == "timestamp") target = &r.timestamp;
+  if (target && text) *target = batch.add_field(value.text);
+  if (text && key == options_.key_field && !key.empty()) r.key = target ? *target : batch.add_field(value.text);
+}
+
+bool Parser::reject(Batch& batch, Record& r) {
+  // Forget what the walk picked up before it stopped: the DOM decides now.
+  r.key = r.generation_id = r.user_id = r.timestamp = {};
+  r.total_cost = -1;
+  parse_record(batch, r);
+  return r.disposition == Disposition::kDeadLetter;
+}
+
+void Parser::end_batch() { stats().parsed.inc(std::exchange(parsed_, 0)); }
 
 void Parser::parse_record(Batch& batch, Record& r) {
   std::string_view line = batch.raw(r);
-  r.payload = r.raw;
-  r.payload_in_output = false;
   // simdjson reads up to SIMDJSON_PADDING bytes past the end (their content does not matter).
   // A line followed by that many bytes of the batch's buffer is parsed where it is; only the
   // last few lines of a batch are parsed from a reused padded copy.
@@ -87,22 +118,10 @@ void Parser::parse_record(Batch& batch, Record& r) {
   }
   simdjson::dom::object obj;
   if (doc.get(obj)) return dead_letter(batch, r, DeadLetterReason::kNotAnObject, "the line is JSON but not an object");
-
   char buf[32];
-  std::string_view text;
-  for (auto [key, value] : obj) {
-    Slice* target = nullptr;
-    if (key == "generation_id") target = &r.generation_id;
-    else if (key == "user_id") target = &r.user_id;
-    else if (key == "timestamp") target = &r.timestamp;
-    else if (key == "total_cost") {
-      double cost;
-      if (!value.get(cost)) r.total_cost = cost;
-    }
-    if (target && scalar_text(value, text, buf)) *target = batch.add_field(text);
-    if (key == options_.key_field && scalar_text(value, text, buf))
-      r.key = target ? *target : batch.add_field(text);
-  }
+  for (auto [key, value] : obj)
+    if (wants(key)) member(batch, r, key, scalar(value, buf));
+  ++parsed_;
 }
 
 void Parser::dead_letter(Batch& batch, Record& r, DeadLetterReason reason, std::string_view detail) {

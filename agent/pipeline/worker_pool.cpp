@@ -42,8 +42,9 @@ void WorkerPool::work(redact::RedactorPtr redactor) {
       generation = redactor_generation_.load(std::memory_order_relaxed);
     }
     Batch& batch = *item->batch;
-    parser.process(batch);
-    if (redactor) redactor->process(batch);
+    // With a redactor, its walk over each line is the parse too (Redactor::process).
+    if (redactor) redactor->process(batch, &parser);
+    else parser.process(batch);
     resequencer_.complete(item->seq, std::move(item->batch));
   }
 }

@@ -1,11 +1,13 @@
 #include "auditship/redact/redactor.h"
 
 #include "auditship/parse/dead_letter.h"
+#include "auditship/parse/parser.h"
 
 #include <simdjson.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -124,6 +126,54 @@ bool is_hex64(std::string_view s) {
   return true;
 }
 
+// Where a number token's first significant digit sits: 10^magnitude <= |value| < 10^(magnitude+1).
+long decimal_magnitude(std::string_view t) {
+  std::size_t exp_at = std::min(t.find_first_of("eE"), t.size());
+  long exponent = 0;
+  if (exp_at < t.size()) {
+    std::size_t d = exp_at + 1 + (t[exp_at + 1] == '+' || t[exp_at + 1] == '-');
+    for (; d < t.size() && exponent < 1'000'000'000L; ++d) exponent = exponent * 10 + (t[d] - '0');
+    if (t[exp_at + 1] == '-') exponent = -exponent;
+  }
+  long position = 0;  // of the first nonzero digit, counted from the decimal point
+  bool seen_point = false, leading = true;
+  for (std::size_t k = t[0] == '-'; k < exp_at; ++k) {
+    if (t[k] == '.') {
+      seen_point = true;
+    } else if (leading && t[k] == '0') {
+      if (seen_point) --position;
+    } else if (leading) {
+      leading = false;
+      if (seen_point) --position;
+    } else if (!seen_point) {
+      ++position;
+    }
+  }
+  return position + exponent;
+}
+
+// What simdjson (so the Parse stage) takes as a number beyond the JSON grammar: an integer
+// must fit 64 bits (signed if negative) and any other number must be finite as a double.
+// `integer`: no fraction or exponent; `exp_digits`: the exponent's digits (0 without one).
+bool number_fits(std::string_view t, bool integer, std::size_t exp_digits) {
+  const bool negative = t[0] == '-';
+  bool fits = true;
+  if (integer && t.size() - negative > 18) {
+    std::int64_t i;
+    std::uint64_t u;
+    fits = negative ? std::from_chars(t.data(), t.data() + t.size(), i).ec == std::errc()
+                    : std::from_chars(t.data(), t.data() + t.size(), u).ec == std::errc();
+  } else if (!integer) {
+    // Below 10^24 * 10^99 nothing overflows: only long tokens are worth a conversion.
+    if (t.size() > 24 || exp_digits > 2) {
+      double d;
+      if (std::from_chars(t.data(), t.data() + t.size(), d).ec == std::errc::result_out_of_range)
+        fits = decimal_magnitude(t) < 0;  // an underflow (to 0) is fine; an overflow is not
+    }
+  }
+  return fits;
+}
+
 Result<std::string> load_hmac_key(const RedactConfig& config) {
   std::string key;
   if (!config.hash_key_env.empty())
@@ -186,21 +236,32 @@ struct Redactor::State {
   LineIndex text_index;  // of a decoded string
   bool windows_valid = false;  // windows index the text the exact scan will see
   std::string decoded, key, pass[2], copy;
+  std::string member_key, member_value;  // a parsing walk's top-level member
   std::vector<std::uint32_t> raw_at;
   std::unique_ptr<HmacSha256> hmac;  // made on the first `hash` value (keyed once per clone)
+};
+
+struct Redactor::Fields {
+  parse::Parser* parser;
+  Batch* batch;
+  Record* record;
 };
 
 namespace {
 
 // One pass over one JSON text: validates it and rewrites it into `out`, copying untouched
-// bytes lazily (out receives nothing until the first change).
+// bytes lazily (out receives nothing until the first change). With `fields` it parses for
+// the Parse stage too: it takes only what simdjson takes (an object at the root, numbers in
+// range, paired surrogate escapes) and hands the parser each top-level member.
 class Walker {
  public:
-  Walker(const Redactor::Shared& shared, Redactor::State& st, std::string_view in, std::string& out)
-      : sh_(shared), st_(st), b_(in.data()), n_(in.size()), out_(out) {}
+  Walker(const Redactor::Shared& shared, Redactor::State& st, std::string_view in, std::string& out,
+         const Redactor::Fields* fields)
+      : sh_(shared), st_(st), b_(in.data()), n_(in.size()), out_(out), fields_(fields) {}
 
   bool run() {
     skip_ws();
+    if (fields_ && (i_ >= n_ || b_[i_] != '{')) return false;
     if (!parse_value(Policy::kRedact, sh_.paths.empty() ? kNoNode : 0)) return false;
     skip_ws();
     return i_ == n_;
@@ -261,15 +322,22 @@ class Walker {
     } else if (!digits()) {
       return false;
     }
+    number_integer_ = true;
     if (i_ < n_ && b_[i_] == '.') {
       ++i_;
       if (!digits()) return false;
+      number_integer_ = false;
     }
+    std::size_t exp_digits = 0;
     if (i_ < n_ && (b_[i_] == 'e' || b_[i_] == 'E')) {
       ++i_;
       if (i_ < n_ && (b_[i_] == '+' || b_[i_] == '-')) ++i_;
+      std::size_t at = i_;
       if (!digits()) return false;
+      exp_digits = i_ - at;
+      number_integer_ = false;
     }
+    if (fields_ && !number_fits(std::string_view(b_ + s, i_ - s), number_integer_, exp_digits)) return false;
     if (policy == Policy::kHash) write_hash(s, i_, std::string_view(b_ + s, i_ - s), true);
     return true;
   }
@@ -295,6 +363,7 @@ class Walker {
         for (int k = 2; k < 6; ++k)
           if (hex_value(b_[i_ + k]) < 0) return false;
         has_u = true;
+        if (fields_ && !surrogates_paired()) return false;
         i_ += 6;
       } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't') {
         i_ += 2;
@@ -302,6 +371,47 @@ class Walker {
         return false;
       }
     }
+  }
+
+  // At the \u escape at i_: simdjson takes a surrogate only as a high half with its low half
+  // escaped right after it (and then moves i_ to that second escape).
+  [[gnu::noinline]] bool surrogates_paired() {
+    unsigned cp = hex4(b_ + i_ + 2);
+    if (cp < 0xD800 || cp > 0xDFFF) return true;
+    if (cp >= 0xDC00 || n_ - i_ < 12 || b_[i_ + 6] != '\\' || b_[i_ + 7] != 'u') return false;
+    for (int k = 8; k < 12; ++k)
+      if (hex_value(b_[i_ + k]) < 0) return false;
+    unsigned low = hex4(b_ + i_ + 8);
+    if (low < 0xDC00 || low > 0xDFFF) return false;
+    i_ += 6;
+    return true;
+  }
+
+  // Hands the parser a top-level member: key [ks, ke) and value [vs, ve) as tokens.
+  void pick(std::size_t ks, std::size_t ke, bool kesc, std::size_t vs, std::size_t ve) {
+    std::string_view key(b_ + ks + 1, ke - ks - 2);
+    if (kesc) {
+      decode(key, st_.member_key, nullptr);
+      key = st_.member_key;
+    }
+    parse::Parser& parser = *fields_->parser;
+    if (!parser.wants(key)) return;
+    parse::Scalar v;
+    std::string_view token(b_ + vs, ve - vs);
+    if (token[0] == '"') {
+      v.kind = parse::Scalar::Kind::kString;
+      v.text = token.substr(1, token.size() - 2);
+      if (v.text.find('\\') != std::string_view::npos) {
+        decode(v.text, st_.member_value, nullptr);
+        v.text = st_.member_value;
+      }
+    } else if (token[0] == '-' || (token[0] >= '0' && token[0] <= '9')) {  // the number just parsed
+      v.kind = number_integer_ ? parse::Scalar::Kind::kInteger : parse::Scalar::Kind::kFloat;
+      if (number_integer_) v.text = token == "-0" ? std::string_view("0") : token;  // as simdjson prints it
+      if (std::from_chars(token.data(), token.data() + token.size(), v.number).ec == std::errc::result_out_of_range)
+        v.number = token[0] == '-' ? -0.0 : 0.0;  // an underflow: number_fits() rejected overflows
+    }
+    parser.member(*fields_->batch, *fields_->record, key, v);
   }
 
   bool parse_string_value(Policy policy) {
@@ -464,6 +574,7 @@ class Walker {
       if (i_ >= n_ || b_[i_] != ':') return false;
       ++i_;
       skip_ws();
+      const std::size_t vs = i_;
       if (mp == Policy::kDrop) {
         if (!parse_value(Policy::kKeep, kNoNode)) return false;
         // Remove the member with the comma before it; the first member has none, so its
@@ -476,6 +587,7 @@ class Walker {
         if (!parse_value(mp, child)) return false;
         emitted = true;
       }
+      if (fields_ && depth_ == 1) pick(ks, ke, kesc, vs, i_);
       skip_ws();
       if (i_ >= n_) return false;
       if (b_[i_] == ',') {
@@ -521,6 +633,8 @@ class Walker {
   std::size_t end_cursor_ = 0;
   int depth_ = 0;
   bool changed_ = false;
+  bool number_integer_ = false;  // the last number parsed had no fraction or exponent
+  const Redactor::Fields* fields_;
 };
 
 Result<std::shared_ptr<Redactor::Shared>> make_shared_state(EnginePtr engine, const RedactConfig& config) {
@@ -607,26 +721,31 @@ bool Redactor::buffer_prefilter_usable() const {
   return !shared_->reference && shared_->engine->has_prefilter() && shared_->engine->line_prefilter_sound();
 }
 
-Redactor::Outcome Redactor::rewrite(std::string_view json, std::string& out) {
+void Redactor::prefilter_line(std::string_view json) {
   State& st = *state_;
   st.line_ends_complete = buffer_prefilter_usable() && st.scanner.match_ends(json, st.line_ends, kMaxLineEnds);
+}
+
+Redactor::Outcome Redactor::rewrite(std::string_view json, std::string& out) {
+  prefilter_line(json);
   return rewrite_scanned(json, out);
 }
 
-Redactor::Outcome Redactor::rewrite_scanned(std::string_view json, std::string& out) {
+Redactor::Outcome Redactor::rewrite_scanned(std::string_view json, std::string& out, const Fields* fields) {
   State& st = *state_;
   st.index.build(json);
+  // A parsing walk's rejection is the parser's to count (process()).
   if (!st.index.ascii() && !simdjson::validate_utf8(json.data(), json.size())) {
-    ++st.pending_rejected;
+    if (!fields) ++st.pending_rejected;
     return Outcome::kInvalid;
   }
   st.line_hits.clear();
   st.line_hashed = st.line_dropped = 0;
   std::size_t start = out.size();
-  Walker w(*shared_, st, json, out);
+  Walker w(*shared_, st, json, out, fields);
   if (!w.run()) {
     out.resize(start);
-    ++st.pending_rejected;
+    if (!fields) ++st.pending_rejected;
     return Outcome::kInvalid;
   }
   for (std::uint32_t d : st.line_hits) ++st.pending[d];
@@ -652,7 +771,7 @@ bool is_word_byte(char c) {
 }
 }  // namespace
 
-void Redactor::process(Batch& batch) {
+void Redactor::process(Batch& batch, parse::Parser* parser) {
   State& st = *state_;
   // Room for every line rewritten once, plus an eighth for replacements longer than what they
   // replace (a 64-digit pseudonym for an 11-byte user id): `output` then grows without copies
@@ -670,46 +789,59 @@ void Redactor::process(Batch& batch) {
   const bool whole_buffer = buffer_prefilter_usable() &&
                             st.scanner.match_ends(batch.input, st.buffer_ends, kMaxLineEnds * batch.records.size());
   for (Record& r : batch.records) {
+    Fields fields{parser, &batch, &r};
+    const bool parsing = parser && parser->begin(batch, r);
     // Dead-letter envelopes carry the raw line as a JSON string: it is redacted too, so a
     // malformed record cannot carry PII past the agent.
     if (r.disposition != Disposition::kShip && r.disposition != Disposition::kDeadLetter) continue;
-    std::string_view payload = batch.payload(r);
-    if (r.payload_in_output) {
-      // Appending to batch.output may move it; work from a copy.
-      st.copy.assign(payload);
-      payload = st.copy;
+    Outcome outcome = redact_record(batch, r, whole_buffer, parsing ? &fields : nullptr);
+    if (parsing) {
+      if (outcome != Outcome::kInvalid) parser->accept();
+      // The walk rejected the line: the parser says why, and its envelope is redacted instead.
+      else if (parser->reject(batch, r)) outcome = redact_record(batch, r, whole_buffer, nullptr);
+      else ++st.pending_rejected;  // simdjson takes what the walk did not
     }
-    const std::size_t at = r.payload.offset, end = at + r.payload.length;
-    const bool from_buffer = whole_buffer && !r.payload_in_output && (at == 0 || !is_word_byte(batch.input[at - 1])) &&
-                             (end == batch.input.size() || !is_word_byte(batch.input[end]));
-    if (from_buffer) {
-      // The ends inside (at, end], as offsets in the line (an end at `at` closes a match before it).
-      auto lo = std::upper_bound(st.buffer_ends.begin(), st.buffer_ends.end(), static_cast<std::uint32_t>(at));
-      auto hi = std::upper_bound(lo, st.buffer_ends.end(), static_cast<std::uint32_t>(end));
-      st.line_ends.clear();
-      for (auto it = lo; it != hi; ++it) st.line_ends.push_back(static_cast<std::uint32_t>(*it - at));
-      st.line_ends_complete = true;
-    }
-    std::size_t start = batch.output.size();
-    switch (from_buffer ? rewrite_scanned(payload, batch.output) : rewrite(payload, batch.output)) {
-      case Outcome::kChanged: batch.set_output_payload(r, start); break;
-      case Outcome::kUnchanged: break;
-      case Outcome::kInvalid: {
-        // The parser accepted it but the redactor cannot rewrite it (the fuzzer says this does
-        // not happen). Never ship it unredacted: dead-letter where it was, without its bytes.
-        batch.output.resize(start);
-        parse::append_dead_letter(batch.output, {DeadLetterReason::kUnredactable,
-                                                 "the redactor could not rewrite this record; raw omitted",
-                                                 batch.source ? std::string_view(batch.source->path) : "",
-                                                 r.file_offset, r.line_bytes, "", ""});
-        batch.set_output_payload(r, start);
-        r.disposition = Disposition::kDeadLetter;
-        r.reason = DeadLetterReason::kUnredactable;
-        break;
-      }
-    }
+    if (outcome != Outcome::kInvalid) continue;
+    // The parser accepted it but the redactor cannot rewrite it (the fuzzer says this does
+    // not happen). Never ship it unredacted: dead-letter where it was, without its bytes.
+    const std::size_t start = batch.output.size();
+    parse::append_dead_letter(batch.output, {DeadLetterReason::kUnredactable,
+                                             "the redactor could not rewrite this record; raw omitted",
+                                             batch.source ? std::string_view(batch.source->path) : "",
+                                             r.file_offset, r.line_bytes, "", ""});
+    batch.set_output_payload(r, start);
+    r.disposition = Disposition::kDeadLetter;
+    r.reason = DeadLetterReason::kUnredactable;
   }
+  if (parser) parser->end_batch();
   flush_counters();
+}
+
+Redactor::Outcome Redactor::redact_record(Batch& batch, Record& r, bool whole_buffer, const Fields* fields) {
+  State& st = *state_;
+  std::string_view payload = batch.payload(r);
+  if (r.payload_in_output) {
+    // Appending to batch.output may move it; work from a copy.
+    st.copy.assign(payload);
+    payload = st.copy;
+  }
+  const std::size_t at = r.payload.offset, end = at + r.payload.length;
+  const bool from_buffer = whole_buffer && !r.payload_in_output && (at == 0 || !is_word_byte(batch.input[at - 1])) &&
+                           (end == batch.input.size() || !is_word_byte(batch.input[end]));
+  if (from_buffer) {
+    // The ends inside (at, end], as offsets in the line (an end at `at` closes a match before it).
+    auto lo = std::upper_bound(st.buffer_ends.begin(), st.buffer_ends.end(), static_cast<std::uint32_t>(at));
+    auto hi = std::upper_bound(lo, st.buffer_ends.end(), static_cast<std::uint32_t>(end));
+    st.line_ends.clear();
+    for (auto it = lo; it != hi; ++it) st.line_ends.push_back(static_cast<std::uint32_t>(*it - at));
+    st.line_ends_complete = true;
+  } else {
+    prefilter_line(payload);
+  }
+  const std::size_t start = batch.output.size();
+  const Outcome outcome = rewrite_scanned(payload, batch.output, fields);
+  if (outcome == Outcome::kChanged) batch.set_output_payload(r, start);
+  return outcome;
 }
 
 void Redactor::flush_counters() {

@@ -181,11 +181,14 @@ BENCHMARK(BM_Redactor_Detectors)->Arg(5)->Arg(25)->Arg(100)->Arg(200)->Unit(benc
 // G5: the parse+redact stage with 1 and 2 worker threads, each owning a Parser and a Redactor
 // clone, on batches of 500 lines (the pipeline's unit). Wall time (UseRealTime): records/s of
 // the stage as a whole. Each batch is reset from a pristine copy before it is processed (the
-// reset, a few memcpy, is part of the measured work).
+// reset, a few memcpy, is part of the measured work). Second argument: 1 parses in the
+// redactor's walk as the workers do (Redactor::process(batch, &parser)), 0 parses with
+// simdjson's DOM first (Parser::process, then Redactor::process), as before session 10.
 void BM_ParseRedact(benchmark::State& state) {
   const Corpus& c = corpus();
   const auto& pristine = pristine_batches();
   const auto threads = static_cast<std::size_t>(state.range(0));
+  const bool in_walk = state.range(1) != 0;
   auto first = Redactor::make(auditship::redact::RedactConfig{});
   if (!first) return state.SkipWithError(first.error().c_str());
   struct Worker {
@@ -203,8 +206,12 @@ void BM_ParseRedact(benchmark::State& state) {
     for (std::size_t b = w; b < pristine.size(); b += threads, ++k) {
       auditship::Batch& batch = wk.batches[k];
       reset(batch, pristine[b]);
-      wk.parser.process(batch);
-      wk.redactor->process(batch);
+      if (in_walk) {
+        wk.redactor->process(batch, &wk.parser);
+      } else {
+        wk.parser.process(batch);
+        wk.redactor->process(batch);
+      }
       benchmark::DoNotOptimize(batch.output.data());
     }
   };
@@ -216,7 +223,11 @@ void BM_ParseRedact(benchmark::State& state) {
   }
   report(state, c.bytes, c.lines.size());
 }
-BENCHMARK(BM_ParseRedact)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ParseRedact)
+    ->ArgsProduct({{1, 2}, {1, 0}})
+    ->ArgNames({"threads", "in_walk"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // The floor: find each line and copy it.
 void BM_CopyLines(benchmark::State& state) {

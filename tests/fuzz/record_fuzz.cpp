@@ -8,7 +8,10 @@
 //    and a kDeadLetter record's payload is a valid JSON envelope with a `reason`;
 //  - a line simdjson accepts as an object ships (it is never dead-lettered as invalid);
 //  - the hashed field never ships as it was written (a line with "user_id":"<x>" does not
-//    carry "<x>" under user_id afterwards).
+//    carry "<x>" under user_id afterwards);
+//  - parsing in the redactor's walk (Redactor::process(batch, &parser), what the workers run)
+//    gives exactly what Parser::process then Redactor::process gives: dispositions, reasons,
+//    payload bytes and extracted fields.
 // Build/run: see redact_fuzz.cpp; ctest runs it AUDITSHIP_FUZZ_SECONDS (10 s). Longer:
 //   build-asan/tests/fuzz/record_fuzz -max_total_time=3600 -jobs=2 -dict=tests/fuzz/redact.dict /tmp/jcorpus tests/fuzz/corpus/redact
 #include <simdjson.h>
@@ -43,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!made) std::abort();
     return std::move(*made);
   }();
-  static parse::Parser parser({"generation_id", "fuzz-host"});
+  static parse::Parser parser({"generation_id", "fuzz-host"}), walk_parser({"generation_id", "fuzz-host"});
+  static auto walker = redactor->clone();
   static simdjson::dom::parser checker, in_checker;  // out and in stay valid side by side
 
   Batch batch;
@@ -54,9 +58,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   batch.input += '\n';  // the last line is complete
   batch.end_offset = splitter.split(batch.input, batch.records);
   const std::string input = batch.input;  // records' raw slices index this
+  Batch walked;
+  walked.input = batch.input;
+  walked.records = batch.records;
 
   parser.process(batch);
   redactor->process(batch);
+  walker->process(walked, &walk_parser);
+
+  for (std::size_t i = 0; i < batch.records.size(); ++i) {
+    const Record &a = batch.records[i], &b = walked.records[i];
+    std::string_view line(input.data() + a.raw.offset, a.raw.length);
+    if (a.disposition != b.disposition || a.reason != b.reason || batch.payload(a) != walked.payload(b))
+      fail("parsing in the walk shipped something else", line, walked.payload(b));
+    if (batch.field(a.key) != walked.field(b.key) || batch.field(a.generation_id) != walked.field(b.generation_id) ||
+        batch.field(a.user_id) != walked.field(b.user_id) || batch.field(a.timestamp) != walked.field(b.timestamp) ||
+        !(a.total_cost == b.total_cost))
+      fail("parsing in the walk extracted other fields", line, walked.payload(b));
+  }
 
   for (const Record& r : batch.records) {
     std::string_view line(input.data() + r.raw.offset, r.raw.length);

@@ -26,6 +26,10 @@
 #include "auditship/redact/engine.h"
 #include "auditship/redact/redact_config.h"
 
+namespace auditship::parse {
+class Parser;
+}
+
 namespace auditship::redact {
 
 class Redactor;
@@ -51,7 +55,10 @@ class Redactor {
   // moves to batch.output, an unchanged one stays where it is (zero copy). A record the
   // redactor cannot parse becomes an `unredactable` dead letter without its bytes (counted),
   // never shipped unredacted. Flushes counters.
-  void process(Batch& batch);
+  // With a parser, this is the Parse stage too (see parser.h): the walk that redacts a line
+  // also checks it as simdjson would and hands the parser its top-level members, so the
+  // batch needs no parser.process() first and each line is read once.
+  void process(Batch& batch, parse::Parser* parser = nullptr);
   // One JSON text in, its redacted form appended to `out`. False (and `out` untouched) if
   // `json` is not valid JSON (RFC 8259, UTF-8).
   bool redact_json(std::string_view json, std::string& out);
@@ -66,13 +73,19 @@ class Redactor {
 
   struct Shared;  // compiled state shared by clones (see redactor.cpp)
   struct State;   // per-instance state
+  struct Fields;  // where a parsing walk sends the members it reads
 
  private:
   explicit Redactor(std::shared_ptr<const Shared> shared);
   // Whether one prefilter scan of a whole buffer can stand in for one scan per line in it.
   [[nodiscard]] bool buffer_prefilter_usable() const;
-  // rewrite(), once state_->line_ends holds the prefilter's answer for `json`.
-  Outcome rewrite_scanned(std::string_view json, std::string& out);
+  // Runs the custom detectors' prefilter over one line (state_->line_ends).
+  void prefilter_line(std::string_view json);
+  // rewrite(), once state_->line_ends holds the prefilter's answer for `json`; with `fields`,
+  // the walk also parses (see process()).
+  Outcome rewrite_scanned(std::string_view json, std::string& out, const Fields* fields = nullptr);
+  // process() for one record's payload.
+  Outcome redact_record(Batch& batch, Record& record, bool whole_buffer, const Fields* fields);
   std::shared_ptr<const Shared> shared_;
   std::unique_ptr<State> state_;
 };
