@@ -55,8 +55,15 @@ class Parser {
   //  end_batch() after the last record (publishes the counts).
   bool begin(Batch& batch, Record& record);
   [[nodiscard]] bool wants(std::string_view key) const {
-    return key == "generation_id" || key == "user_id" || key == "timestamp" || key == "total_cost" ||
-           (key == options_.key_field && !key.empty());
+    // Asked for every top-level member: the length picks the one name to compare.
+    switch (key.size()) {
+      case 7: if (key == "user_id") return true; break;
+      case 9: if (key == "timestamp") return true; break;
+      case 10: if (key == "total_cost") return true; break;
+      case 13: if (key == "generation_id") return true; break;
+      default: break;
+    }
+    return key == options_.key_field && !key.empty();
   }
   void member(Batch& batch, Record& record, std::string_view key, const Scalar& value);
   void accept() { ++parsed_; }

@@ -5,6 +5,9 @@
 //   push(batch) ─▶ [bounded FIFO, batches numbered in push order] ─▶ worker 1..N:
 //       Parser → Redactor (each worker owns one of each) ─▶ Resequencer ─▶ next(batch)
 //
+// With a redactor the two are one pass: Redactor::process(batch, &parser) parses as it
+// redacts (parser.h); without one (redact.enabled: false) the Parser runs alone.
+//
 // Batches are numbered as they are pushed (the tailer pushes them in file order), taken by
 // whichever worker is free, and handed to `next` strictly in number order, one call at a time
 // (see resequencer.h). So with one worker or eight, `next` sees the same sequence of batches;
