@@ -76,16 +76,12 @@ bool Parser::begin(Batch& batch, Record& r) {
   return true;
 }
 
-void Parser::member(Batch& batch, Record& r, std::string_view key, const Scalar& value) {
-  if (key == "total_cost" && (value.kind == Scalar::Kind::kInteger || value.kind == Scalar::Kind::kFloat))
+void Parser::member(Batch& batch, Record& r, Wanted wanted, const Scalar& value) {
+  if (wanted.cost && (value.kind == Scalar::Kind::kInteger || value.kind == Scalar::Kind::kFloat))
     r.total_cost = value.number;
-  const bool text = value.kind == Scalar::Kind::kString || value.kind == Scalar::Kind::kInteger;
-  Slice* target = nullptr;
-  if (key == "generation_id") target = &r.generation_id;
-  else if (key == "user_id") target = &r.user_id;
-  else if (key == "timestamp") target = &r.timestamp;
-  if (target && text) *target = batch.add_field(value.text);
-  if (text && key == options_.key_field && !key.empty()) r.key = target ? *target : batch.add_field(value.text);
+  if (value.kind != Scalar::Kind::kString && value.kind != Scalar::Kind::kInteger) return;
+  if (wanted.text) r.*wanted.text = batch.add_field(value.text);
+  if (wanted.key) r.key = wanted.text ? r.*wanted.text : batch.add_field(value.text);
 }
 
 bool Parser::reject(Batch& batch, Record& r) {
@@ -120,7 +116,7 @@ void Parser::parse_record(Batch& batch, Record& r) {
   if (doc.get(obj)) return dead_letter(batch, r, DeadLetterReason::kNotAnObject, "the line is JSON but not an object");
   char buf[32];
   for (auto [key, value] : obj)
-    if (wants(key)) member(batch, r, key, scalar(value, buf));
+    if (Wanted wanted = wants(key)) member(batch, r, wanted, scalar(value, buf));
   ++parsed_;
 }
 

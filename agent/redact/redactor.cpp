@@ -395,7 +395,8 @@ class Walker {
       key = st_.member_key;
     }
     parse::Parser& parser = *fields_->parser;
-    if (!parser.wants(key)) return;
+    const parse::Parser::Wanted wanted = parser.wants(key);
+    if (!wanted) return;
     parse::Scalar v;
     std::string_view token(b_ + vs, ve - vs);
     if (token[0] == '"') {
@@ -411,7 +412,7 @@ class Walker {
       if (std::from_chars(token.data(), token.data() + token.size(), v.number).ec == std::errc::result_out_of_range)
         v.number = token[0] == '-' ? -0.0 : 0.0;  // an underflow: number_fits() rejected overflows
     }
-    parser.member(*fields_->batch, *fields_->record, key, v);
+    parser.member(*fields_->batch, *fields_->record, wanted, v);
   }
 
   bool parse_string_value(Policy policy) {

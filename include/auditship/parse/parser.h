@@ -44,6 +44,15 @@ class Parser {
   // kDeadLetter (over-long lines) and the ones that fail here into dead-letter envelopes.
   void process(Batch& batch);
 
+  // What a top-level key is to the parser: a field it extracts, the message key, both, or
+  // nothing (false).
+  struct Wanted {
+    Slice Record::*text = nullptr;  // generation_id, user_id or timestamp
+    bool cost = false;              // total_cost
+    bool key = false;               // kafka.key_field
+    explicit operator bool() const { return text || cost || key; }
+  };
+
   // Driven by another walk, per record in batch order:
   //  begin() — false if the record is not to be walked (an over-long line becomes its
   //            envelope here, as in process());
@@ -54,18 +63,20 @@ class Parser {
   //  returns false when the DOM accepts the line after all (its fields are then the DOM's).
   //  end_batch() after the last record (publishes the counts).
   bool begin(Batch& batch, Record& record);
-  [[nodiscard]] bool wants(std::string_view key) const {
+  [[nodiscard]] Wanted wants(std::string_view key) const {
+    Wanted w;
     // Asked for every top-level member: the length picks the one name to compare.
     switch (key.size()) {
-      case 7: if (key == "user_id") return true; break;
-      case 9: if (key == "timestamp") return true; break;
-      case 10: if (key == "total_cost") return true; break;
-      case 13: if (key == "generation_id") return true; break;
+      case 7: if (key == "user_id") w.text = &Record::user_id; break;
+      case 9: if (key == "timestamp") w.text = &Record::timestamp; break;
+      case 10: w.cost = key == "total_cost"; break;
+      case 13: if (key == "generation_id") w.text = &Record::generation_id; break;
       default: break;
     }
-    return key == options_.key_field && !key.empty();
+    w.key = key == options_.key_field && !key.empty();
+    return w;
   }
-  void member(Batch& batch, Record& record, std::string_view key, const Scalar& value);
+  void member(Batch& batch, Record& record, Wanted wanted, const Scalar& value);
   void accept() { ++parsed_; }
   bool reject(Batch& batch, Record& record);
   void end_batch();
