@@ -353,6 +353,7 @@ class Walker {
       char c = b_[i_];
       if (c == '"') {
         ++i_;
+        last_escaped_ = has_escape;
         return true;
       }
       if (c != '\\' || i_ + 1 >= n_) return false;  // a raw control character
@@ -402,7 +403,7 @@ class Walker {
     if (token[0] == '"') {
       v.kind = parse::Scalar::Kind::kString;
       v.text = token.substr(1, token.size() - 2);
-      if (v.text.find('\\') != std::string_view::npos) {
+      if (last_escaped_) {  // the value is the string scanned last
         decode(v.text, st_.member_value, nullptr);
         v.text = st_.member_value;
       }
@@ -635,6 +636,7 @@ class Walker {
   int depth_ = 0;
   bool changed_ = false;
   bool number_integer_ = false;  // the last number parsed had no fraction or exponent
+  bool last_escaped_ = false;   // the last string scanned had an escape
   const Redactor::Fields* fields_;
 };
 

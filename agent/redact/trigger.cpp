@@ -541,42 +541,39 @@ void LineIndex::build(std::string_view line) {
   words_ = n / 64 + 1;  // bit n exists: next_stop() always finds a stop (a zero byte)
   padded_.assign(line);
   padded_.resize(words_ * 64 + 32 + 3, '\0');  // a 32-byte load at a block's last chunk + 3
-  stops_.resize(words_ + 1);
-  stops_.back() = 0;  // next_stop() may read one word past the line
-  non_ascii_.resize(words_);
   // Whole vectors of hits; scratch planes: a zero word before word 0, and zero words after
-  // the line up to one past the last vector (the hits stage reads w - 1 and w + 1).
+  // the line up to one past the last vector (the hits stage reads w - 1 and w + 1). They only
+  // grow, and only the words the previous line wrote past this one's are zeroed again: the
+  // lines of a batch mostly have the same number of words.
   const std::size_t lanes = (words_ + kHitLanes - 1) / kHitLanes * kHitLanes;
-  hits_.resize(lanes);
-  for (auto* m : {&digit_, &sep_, &upper_, &high_, &dot_, &plus_, &lit_}) {
-    m->resize(lanes + 2);
-    m->front() = 0;
-    std::fill(m->begin() + static_cast<std::ptrdiff_t>(words_ + 1), m->end(), 0);
+  if (digit_.size() < lanes + 2) {
+    for (auto* m : {&digit_, &sep_, &upper_, &high_, &dot_, &plus_, &lit_}) m->resize(lanes + 2);
+    hits_.resize(lanes);
+    stops_.resize(lanes + 1);
+    non_ascii_.resize(lanes);
   }
+  if (written_ > words_)
+    for (auto* m : {&digit_, &sep_, &upper_, &high_, &dot_, &plus_, &lit_})
+      std::fill(m->begin() + static_cast<std::ptrdiff_t>(words_ + 1),
+                m->begin() + static_cast<std::ptrdiff_t>(written_ + 1), 0);
+  written_ = words_;
+  stops_[words_] = 0;  // next_stop() may read one word past the line
   const Planes planes{digit_.data() + 1, sep_.data() + 1,  upper_.data() + 1, high_.data() + 1, dot_.data() + 1,
                       plus_.data() + 1,  stops_.data(),    lit_.data() + 1,   non_ascii_.data()};
   (portable_ ? classify_portable : classify)(padded_.data(), words_, planes);
-  ascii_ = std::all_of(non_ascii_.begin(), non_ascii_.end(), [](std::uint64_t b) { return b == 0; });
+  ascii_ = std::all_of(non_ascii_.begin(), non_ascii_.begin() + static_cast<std::ptrdiff_t>(words_),
+                       [](std::uint64_t b) { return b == 0; });
   (portable_ ? hits_portable : find_hits)(planes, hits_.data(), words_);
-}
-
-std::size_t LineIndex::next_stop(std::size_t from) const {
-  std::size_t w = from / 64;
-  if (w >= words_) return line_.size();
-  std::uint64_t bits = stops_[w] & (~std::uint64_t{0} << (from % 64));
-  while (!bits) bits = stops_[++w];  // the zero byte at line_.size() is a stop
-  return std::min(w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits)), line_.size());
 }
 
 // The per-string walk visits every cluster from its first digit and every literal start, in
 // order; here only clusters holding a hit are walked (from the same first digit, with the
 // same cluster_fires) and literal starts are exactly the literal hits, so the fired bits and
 // the windows, in the same order, are the same.
-std::uint32_t LineIndex::triggers_fired(std::size_t begin, std::size_t end, std::uint32_t mask,
-                                        std::vector<Window>* windows) const {
+std::uint32_t LineIndex::walk_hits(std::size_t begin, std::size_t end, std::uint32_t mask,
+                                   std::vector<Window>* windows) const {
   if (windows) windows->clear();
   std::uint32_t fired = 0;
-  if (begin >= end) return fired;
   const std::string_view t = line_.substr(begin, end - begin);
   std::size_t key_covered = 0, email_covered = 0, cluster_end = 0;  // offsets in t
   const std::size_t last = (end - 1) / 64;

@@ -72,15 +72,27 @@ class LineIndex {
   // Indexes `line`, which must stay valid while the index is used.
   void build(std::string_view line);
   // The offset of the first '"', '\\' or control character at or after `from`, or the
-  // line's size.
-  [[nodiscard]] std::size_t next_stop(std::size_t from) const;
+  // line's size. Inline: the JSON walk calls it once or more per string.
+  [[nodiscard]] std::size_t next_stop(std::size_t from) const {
+    std::size_t w = from / 64;
+    if (w >= words_) return line_.size();
+    std::uint64_t bits = stops_[w] & (~std::uint64_t{0} << (from % 64));
+    while (!bits) bits = stops_[++w];  // the zero byte at line_.size() is a stop
+    const std::size_t at = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
+    return at < line_.size() ? at : line_.size();
+  }
   // Whether every byte of the line is ASCII (then it is valid UTF-8).
   [[nodiscard]] bool ascii() const { return ascii_; }
   // Equal to triggers_fired(line.substr(begin, end - begin), mask, windows) (windows relative
   // to `begin`) when [begin, end) are the raw contents of a string token, i.e. the bytes at
   // begin - 1 and end are its quotes, or the whole indexed text (proof in trigger.cpp).
+  // Most strings of a line hold no hit: that answer is inline, the walk over hits is not.
   [[nodiscard]] std::uint32_t triggers_fired(std::size_t begin, std::size_t end, std::uint32_t mask,
-                                             std::vector<Window>* windows) const;
+                                             std::vector<Window>* windows) const {
+    if (begin < end && any_hit(begin, end)) return walk_hits(begin, end, mask, windows);
+    if (windows) windows->clear();
+    return 0;
+  }
   // An index that uses the portable (16-byte vector, scalar word) code paths even where the
   // CPU has AVX2 or AVX-512, so tests on x86 check the code arm64 runs.
   [[nodiscard]] static LineIndex portable_for_test() {
@@ -90,9 +102,23 @@ class LineIndex {
   }
 
  private:
+  // Whether a hit bit is set in [begin, end) (begin < end).
+  [[nodiscard]] bool any_hit(std::size_t begin, std::size_t end) const {
+    const std::size_t first = begin / 64, last = (end - 1) / 64;
+    const std::uint64_t head = ~std::uint64_t{0} << (begin % 64), tail = ~std::uint64_t{0} >> (63 - (end - 1) % 64);
+    if (first == last) return hits_[first] & head & tail;
+    if (hits_[first] & head) return true;
+    for (std::size_t w = first + 1; w < last; ++w)
+      if (hits_[w]) return true;
+    return hits_[last] & tail;
+  }
+  [[nodiscard]] std::uint32_t walk_hits(std::size_t begin, std::size_t end, std::uint32_t mask,
+                                        std::vector<Window>* windows) const;
+
   std::string_view line_;
   std::string padded_;  // the line and zero bytes, so every SIMD load is in bounds
   std::size_t words_ = 0;
+  std::size_t written_ = 0;  // plane words [1, written_ + 1) may hold the last line's bits
   bool ascii_ = true;
   bool portable_ = false;  // portable_for_test()
   // One bit per byte, 64 per word: the results, then per-class scratch for build().
