@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -378,39 +380,103 @@ __attribute__((noinline)) void classify_portable(const char* data, std::size_t w
 AUDITSHIP_X86_CLASSIFIER(32, "avx2", __m256i, static_cast<std::uint32_t>(_mm256_movemask_epi8(m)), classify_avx2)
 #undef AUDITSHIP_X86_CLASSIFIER
 
-// AVX-512BW: a whole block per vector, written with intrinsics rather than the block macro.
-// Through the vector extension GCC 12 turns each comparison's mask register back into a
-// vector of 0/-1 bytes (masked move) and that into a mask again (VPMOVB2M) before it reaches
-// a bitmap; here comparisons land in mask registers and combine there, the same tests as
-// AUDITSHIP_CLASSIFY_BLOCK (the portable and AVX2 paths are the reference for them).
-__attribute__((target("avx512bw"))) inline __mmask64 eq512(__m512i v, char c) {
-  return _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c));
+// AVX-512BW: a whole block per vector, and most classes from nibble tables instead of one
+// comparison per character: a byte's class bits are LO[its low nibble] & HI[its high nibble]
+// (VPSHUFB looks both up for 64 bytes at once). Every class below is a product of a set of low
+// and a set of high nibbles, so the lookup is exact. Bytes >= 0x80 have high nibbles 8-15,
+// whose HI entries are 0: they are in no class.
+struct NibbleTables {
+  std::uint8_t lo[16], hi[16];
+};
+
+// Single-byte classes.
+enum : std::uint8_t {
+  kDigit = 1, kHigh = 2, kUpperAO = 4, kUpperPZ = 8, kSep = 16, kPlus = 32, kQuote = 64, kBackslash = 128
+};
+constexpr NibbleTables kByteClasses = [] {
+  NibbleTables t{};
+  for (int l = 0; l < 16; ++l) {
+    if (l <= 9) t.lo[l] |= kDigit;                   // '0'-'9'         (high nibble 3)
+    if (l >= 2 && l <= 9) t.lo[l] |= kHigh;          // '2'-'9'         (3)
+    if (l >= 1) t.lo[l] |= kUpperAO;                 // 'A'-'O'         (4)
+    if (l <= 10) t.lo[l] |= kUpperPZ;                // 'P'-'Z'         (5)
+    if (l == 0 || l == 8 || l == 9 || l == 0xd || l == 0xe) t.lo[l] |= kSep;  // ' ' ( ) - .  (2)
+  }
+  t.lo[0xb] |= kPlus;       // '+' (2)
+  t.lo[2] |= kQuote;        // '"' (2)
+  t.lo[0xc] |= kBackslash;  // '\\' (5)
+  t.hi[2] = kSep | kPlus | kQuote;
+  t.hi[3] = kDigit | kHigh;
+  t.hi[4] = kUpperAO;
+  t.hi[5] = kUpperPZ | kBackslash;
+  return t;
+}();
+
+// Literal starts, one bit per literal in each of the first three characters' tables; a byte
+// starts a candidate where the three lookups share a bit. '@' needs one character (its bit is
+// set for every second and third byte). The 4th characters of `AKIA`/`ASIA` and `bear` are
+// not looked at, and the nibbles of `K` and `S` also make `C` and `[`, so these hits are a
+// superset of the literal starts: LineIndex::walk_hits confirms each with literal_at, the
+// test the per-string walk makes.
+enum : std::uint8_t { kLitSk = 1, kLitAws = 2, kLitJwt = 4, kLitBear = 8, kLitAt = 16 };
+constexpr NibbleTables nibble_set(std::initializer_list<std::pair<char, std::uint8_t>> chars, std::uint8_t any) {
+  NibbleTables t{};
+  for (int k = 0; k < 16; ++k) t.lo[k] = t.hi[k] = any;
+  for (auto [c, bit] : chars) {
+    t.lo[static_cast<unsigned char>(c) & 0xf] |= bit;
+    t.hi[static_cast<unsigned char>(c) >> 4] |= bit;
+  }
+  return t;
 }
-// Bytes in [lo, lo + count).
-__attribute__((target("avx512bw"))) inline __mmask64 in_range512(__m512i v, char lo, char count) {
-  return _mm512_cmplt_epu8_mask(_mm512_sub_epi8(v, _mm512_set1_epi8(lo)), _mm512_set1_epi8(count));
+constexpr NibbleTables kLitFirst =
+    nibble_set({{'s', kLitSk}, {'A', kLitAws}, {'e', kLitJwt}, {'b', kLitBear}, {'B', kLitBear}, {'@', kLitAt}}, 0);
+constexpr NibbleTables kLitSecond =
+    nibble_set({{'k', kLitSk}, {'K', kLitAws}, {'S', kLitAws}, {'y', kLitJwt}, {'e', kLitBear}, {'E', kLitBear}},
+               kLitAt);
+constexpr NibbleTables kLitThird =
+    nibble_set({{'-', kLitSk}, {'I', kLitAws}, {'J', kLitJwt}, {'a', kLitBear}, {'A', kLitBear}}, kLitAt);
+
+// The 16-byte table in each 128-bit lane (VPSHUFB looks up within a lane). The zero-masked
+// broadcast: GCC 12's unmasked one fills an "undefined" source that trips -Wuninitialized.
+__attribute__((target("avx512bw"))) inline __m512i table512(const std::uint8_t (&t)[16]) {
+  return _mm512_maskz_broadcast_i32x4(static_cast<__mmask16>(0xFFFF),
+                                      _mm_loadu_si128(reinterpret_cast<const __m128i*>(t)));
+}
+struct Nibbles512 {
+  __m512i lo, hi;
+};
+__attribute__((target("avx512bw"))) inline Nibbles512 nibbles512(__m512i v) {
+  const __m512i mask = _mm512_set1_epi8(0x0f);
+  return {_mm512_and_si512(v, mask), _mm512_and_si512(_mm512_srli_epi16(v, 4), mask)};
+}
+__attribute__((target("avx512bw"))) inline __m512i lookup512(const Nibbles512& n, __m512i lo, __m512i hi) {
+  return _mm512_and_si512(_mm512_shuffle_epi8(lo, n.lo), _mm512_shuffle_epi8(hi, n.hi));
+}
+__attribute__((target("avx512bw"))) inline __mmask64 any512(__m512i v, std::uint8_t bits) {
+  return _mm512_test_epi8_mask(v, _mm512_set1_epi8(static_cast<char>(bits)));
 }
 
 __attribute__((target("avx512bw"))) void classify_avx512(const char* data, std::size_t words, const Planes& out) {
-  const __m512i lower = _mm512_set1_epi8(0x20);
+  const __m512i class_lo = table512(kByteClasses.lo), class_hi = table512(kByteClasses.hi);
+  const __m512i first_lo = table512(kLitFirst.lo), first_hi = table512(kLitFirst.hi);
+  const __m512i second_lo = table512(kLitSecond.lo), second_hi = table512(kLitSecond.hi);
+  const __m512i third_lo = table512(kLitThird.lo), third_hi = table512(kLitThird.hi);
   for (std::size_t w = 0; w < words; ++w) {
     const char* p = data + w * 64;
-    const __m512i c0 = _mm512_loadu_si512(p), c1 = _mm512_loadu_si512(p + 1);
-    const __m512i c2 = _mm512_loadu_si512(p + 2), c3 = _mm512_loadu_si512(p + 3);
-    const __mmask64 dot = eq512(c0, '.');
-    out.digit[w] = in_range512(c0, '0', 10);
-    out.high[w] = in_range512(c0, '2', 8);
-    out.upper[w] = in_range512(c0, 'A', 26);
-    out.sep[w] = eq512(c0, ' ') | eq512(c0, '-') | dot | eq512(c0, '(') | eq512(c0, ')');
-    out.dot[w] = dot;
-    out.plus[w] = eq512(c0, '+');
-    out.stop[w] = eq512(c0, '"') | eq512(c0, '\\') | _mm512_cmplt_epu8_mask(c0, lower);
-    const __m512i l0 = _mm512_or_si512(c0, lower), l1 = _mm512_or_si512(c1, lower);
-    const __m512i l2 = _mm512_or_si512(c2, lower), l3 = _mm512_or_si512(c3, lower);
-    out.lit[w] = eq512(c0, '@') | (eq512(c0, 's') & eq512(c1, 'k') & eq512(c2, '-')) |
-                 (eq512(c0, 'A') & (eq512(c1, 'K') | eq512(c1, 'S')) & eq512(c2, 'I') & eq512(c3, 'A')) |
-                 (eq512(c0, 'e') & eq512(c1, 'y') & eq512(c2, 'J')) |
-                 (eq512(l0, 'b') & eq512(l1, 'e') & eq512(l2, 'a') & eq512(l3, 'r'));
+    const __m512i c0 = _mm512_loadu_si512(p);
+    const Nibbles512 n0 = nibbles512(c0);
+    const __m512i cls = lookup512(n0, class_lo, class_hi);
+    out.digit[w] = any512(cls, kDigit);
+    out.high[w] = any512(cls, kHigh);
+    out.upper[w] = any512(cls, kUpperAO | kUpperPZ);
+    out.sep[w] = any512(cls, kSep);
+    out.dot[w] = _mm512_cmpeq_epi8_mask(c0, _mm512_set1_epi8('.'));
+    out.plus[w] = any512(cls, kPlus);
+    out.stop[w] = any512(cls, kQuote | kBackslash) | _mm512_cmplt_epu8_mask(c0, _mm512_set1_epi8(0x20));
+    const __m512i lit0 = lookup512(n0, first_lo, first_hi);
+    const __m512i lit1 = lookup512(nibbles512(_mm512_loadu_si512(p + 1)), second_lo, second_hi);
+    const __m512i lit2 = lookup512(nibbles512(_mm512_loadu_si512(p + 2)), third_lo, third_hi);
+    out.lit[w] = _mm512_test_epi8_mask(_mm512_ternarylogic_epi32(lit0, lit1, lit2, 0x80), _mm512_set1_epi8(-1));
     out.non_ascii[w] = _mm512_movepi8_mask(c0);  // the sign bits: bytes >= 0x80
   }
 }
@@ -516,9 +582,10 @@ HitsFn pick_hits() {
 
 }  // namespace
 
-// Hits: a superset of the places the per-string triggers_fired acts on. Literal starts are
-// exact. For digits, every cluster that fires holds at least one of these digits (the rules
-// of cluster_fires, one by one):
+// Hits: a superset of the places the per-string triggers_fired acts on. Every literal start
+// is a hit (exactly the starts on the 16- and 32-byte paths; a few more byte pairs and
+// triples on AVX-512, see kLitSecond). For digits, every cluster that fires holds at least
+// one of these digits (the rules of cluster_fires, one by one):
 //   NANP: its run of exactly 10 starts with a digit >= 2 that follows no digit, whose 4th is >= 2;
 //   run == 4 after runs 3,2 / 3,3 / 6: that run of exactly 4 follows a separator which
 //     follows a digit, or two separators and a digit (it is joined to an earlier run);
@@ -568,8 +635,8 @@ void LineIndex::build(std::string_view line) {
 
 // The per-string walk visits every cluster from its first digit and every literal start, in
 // order; here only clusters holding a hit are walked (from the same first digit, with the
-// same cluster_fires) and literal starts are exactly the literal hits, so the fired bits and
-// the windows, in the same order, are the same.
+// same cluster_fires), and literal_at keeps exactly the literal starts among the other hits,
+// so the fired bits and the windows, in the same order, are the same.
 std::uint32_t LineIndex::walk_hits(std::size_t begin, std::size_t end, std::uint32_t mask,
                                    std::vector<Window>* windows) const {
   if (windows) windows->clear();
