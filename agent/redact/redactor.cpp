@@ -119,13 +119,6 @@ void decode(std::string_view raw, std::string& out, std::vector<std::uint32_t>* 
   if (raw_at) raw_at->push_back(static_cast<std::uint32_t>(raw.size()));
 }
 
-bool is_hex64(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
 // Where a number token's first significant digit sits: 10^magnitude <= |value| < 10^(magnitude+1).
 long decimal_magnitude(std::string_view t) {
   std::size_t exp_at = std::min(t.find_first_of("eE"), t.size());
@@ -428,7 +421,7 @@ class Walker {
         decode(text, st_.decoded, nullptr);
         text = st_.decoded;
       }
-      if (!is_hex64(text)) write_hash(s + 1, i_ - 1, text, false);  // a hex64 value is our own output
+      if (!HmacSha256::is_digest_hex(text)) write_hash(s + 1, i_ - 1, text, false);  // our own output
     }
     return true;
   }

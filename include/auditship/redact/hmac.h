@@ -20,6 +20,11 @@ class HmacSha256 {
 
   // Appends the 64 lowercase hex digits of HMAC-SHA256(key, data) to `out`.
   void append_hex(std::string_view data, std::string& out);
+  // Whether `s` has the shape append_hex() writes (64 lowercase hex digits): a `hash` field
+  // holding one is taken as already pseudonymised and left as it is.
+  [[nodiscard]] static bool is_digest_hex(std::string_view s) {
+    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  }
 
  private:
   SHA256_CTX inner_;  // after key ^ ipad
