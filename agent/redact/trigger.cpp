@@ -318,7 +318,14 @@ std::uint32_t literal_at(std::string_view t, std::size_t q, std::uint32_t mask) 
 struct Planes {
   std::uint64_t *digit, *sep, *upper, *high, *dot, *plus, *stop, *lit;
   std::uint64_t* non_ascii;  // per block: nonzero if a byte is >= 0x80
+  // The planes of the blocks from `w` on.
+  [[nodiscard]] Planes from(std::size_t w) const {
+    return {digit + w, sep + w, upper + w, high + w, dot + w, plus + w, stop + w, lit + w, non_ascii + w};
+  }
 };
+// The bytes a block's classification reads from the block's start: its 64 and the 3 after
+// them that the literals' 2nd to 4th characters come from (every vector width below).
+constexpr std::size_t kClassifyReach = 64 + 3;
 
 // One block's classification, written once and expanded per vector width: a template cannot
 // carry the AVX2 target (GCC inlines the AVX2 helpers into the default-target template first).
@@ -606,8 +613,11 @@ void LineIndex::build(std::string_view line) {
   line_ = line;
   const std::size_t n = line.size();
   words_ = n / 64 + 1;  // bit n exists: next_stop() always finds a stop (a zero byte)
-  padded_.assign(line);
-  padded_.resize(words_ * 64 + 32 + 3, '\0');  // a 32-byte load at a block's last chunk + 3
+  // Blocks whose loads stay inside the line are classified in place; the rest from a copy of
+  // the tail padded with zero bytes (a 32-byte load at a block's last chunk + 3).
+  const std::size_t in_place = n >= kClassifyReach ? std::min(words_, (n - kClassifyReach) / 64 + 1) : 0;
+  padded_.assign(line.substr(in_place * 64));
+  padded_.resize((words_ - in_place) * 64 + 32 + 3, '\0');
   // Whole vectors of hits; scratch planes: a zero word before word 0, and zero words after
   // the line up to one past the last vector (the hits stage reads w - 1 and w + 1). They only
   // grow, and only the words the previous line wrote past this one's are zeroed again: the
@@ -627,7 +637,9 @@ void LineIndex::build(std::string_view line) {
   stops_[words_] = 0;  // next_stop() may read one word past the line
   const Planes planes{digit_.data() + 1, sep_.data() + 1,  upper_.data() + 1, high_.data() + 1, dot_.data() + 1,
                       plus_.data() + 1,  stops_.data(),    lit_.data() + 1,   non_ascii_.data()};
-  (portable_ ? classify_portable : classify)(padded_.data(), words_, planes);
+  const ClassifyFn classify_blocks = portable_ ? classify_portable : classify;
+  classify_blocks(line.data(), in_place, planes);
+  classify_blocks(padded_.data(), words_ - in_place, planes.from(in_place));
   ascii_ = std::all_of(non_ascii_.begin(), non_ascii_.begin() + static_cast<std::ptrdiff_t>(words_),
                        [](std::uint64_t b) { return b == 0; });
   (portable_ ? hits_portable : find_hits)(planes, hits_.data(), words_);

@@ -116,7 +116,7 @@ class LineIndex {
                                         std::vector<Window>* windows) const;
 
   std::string_view line_;
-  std::string padded_;  // the line and zero bytes, so every SIMD load is in bounds
+  std::string padded_;  // the line's last blocks and zero bytes, so every SIMD load is in bounds
   std::size_t words_ = 0;
   std::size_t written_ = 0;  // plane words [1, written_ + 1) may hold the last line's bits
   bool ascii_ = true;
