@@ -9,11 +9,12 @@
 #include <cstring>
 #include <filesystem>
 
-#include "auditship/common/file_io.h"
 #include "auditship/buffer/segment.h"
+#include "auditship/common/file_io.h"
 #include "auditship/common/hash.h"
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
+#include "auditship/common/thread_name.h"
 
 namespace auditship::buffer {
 namespace {
@@ -217,7 +218,10 @@ Status DiskBufferSink::open_dir() {
 
 void DiskBufferSink::start(sink::SinkPtr inner) {
   inner_ = std::move(inner);
-  replayer_ = std::thread([this] { replay_loop(); });
+  replayer_ = std::thread([this] {
+    name_this_thread("as-replay");
+    replay_loop();
+  });
 }
 
 DiskBufferSink::~DiskBufferSink() {

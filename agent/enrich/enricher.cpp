@@ -13,6 +13,7 @@
 #include "auditship/common/json_writer.h"
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
+#include "auditship/common/thread_name.h"
 #include "auditship/enrich/api_keys.h"
 #include "auditship/enrich/generation.h"
 #include "auditship/enrich/generation_fetcher.h"
@@ -106,7 +107,10 @@ class FetchingEnricher final : public Enricher {
                                            [this](const std::string& id, LookupResultPtr r) { on_result(id, std::move(r)); });
     if (!fetcher) return Error{fetcher.error()};
     fetcher_ = std::move(fetcher.value());
-    emitter_ = std::thread([this] { emit_loop(); });
+    emitter_ = std::thread([this] {
+      name_this_thread("as-enrich-emit");
+      emit_loop();
+    });
     return {};
   }
 

@@ -24,6 +24,7 @@
 
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
+#include "auditship/common/thread_name.h"
 #include "auditship/enrich/id_cache.h"
 #include "auditship/enrich/proxy.h"
 #include "auditship/enrich/rate_limiter.h"
@@ -279,6 +280,7 @@ struct GenerationFetcher::Impl {
   void start() {
     asio::co_spawn(ioc.get_executor(), schedule(), asio::detached);
     thread = std::thread([this] {
+      name_this_thread("as-enrich-fetch");
       for (;;) {
         try {
           ioc.run();

@@ -1,6 +1,9 @@
 #include "auditship/pipeline/worker_pool.h"
 
 #include <algorithm>
+#include <string>
+
+#include "auditship/common/thread_name.h"
 
 namespace auditship::pipeline {
 
@@ -13,7 +16,10 @@ WorkerPool::WorkerPool(WorkerPoolOptions options, redact::RedactorPtr redactor, 
   threads_.reserve(n);
   // Clones share the compiled databases (read-only); each owns its scratch and buffers.
   for (std::size_t i = 0; i < n; ++i)
-    threads_.emplace_back([this, r = prototype_ ? prototype_->clone() : nullptr]() mutable { work(std::move(r)); });
+    threads_.emplace_back([this, i, r = prototype_ ? prototype_->clone() : nullptr]() mutable {
+      name_this_thread("as-work-" + std::to_string(i));
+      work(std::move(r));
+    });
 }
 
 WorkerPool::~WorkerPool() { close_and_join(); }

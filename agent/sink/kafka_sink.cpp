@@ -9,6 +9,7 @@
 
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
+#include "auditship/common/thread_name.h"
 #include "auditship/parse/dead_letter.h"
 
 namespace auditship::sink {
@@ -140,7 +141,10 @@ Status KafkaSink::init(const std::string& bootstrap, std::uint64_t max_in_flight
   }
   topic_ = rd_kafka_topic_new(rk_, config_.topic.c_str(), nullptr);
   dlq_ = rd_kafka_topic_new(rk_, config_.dead_letter_topic.c_str(), nullptr);
-  poller_ = std::thread([this] { poll_loop(); });
+  poller_ = std::thread([this] {
+    name_this_thread("as-kafka-dr");  // delivery reports: acknowledgements, retries
+    poll_loop();
+  });
   log::info("kafka producer started", {{"bootstrap", bootstrap}, {"topic", config_.topic},
                                        {"dead_letter_topic", config_.dead_letter_topic}});
   return {};

@@ -9,6 +9,7 @@
 #include "auditship/common/iso8601.h"
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
+#include "auditship/common/thread_name.h"
 #include "auditship/common/units.h"
 
 namespace auditship::sink {
@@ -309,7 +310,10 @@ Result<SqliteSinkPtr> SqliteSink::make(const SqliteConfig& config, DeliveryListe
   for (std::size_t i = 0; i < kRetention.size(); ++i)
     if (Status s = d.prepare(kRetention[i].second, &d.retention[i]); !s)
       return Error{"sqlite: " + config.path + ": " + s.error()};
-  sink->writer_ = std::thread([s = sink.get()] { s->writer_loop(); });
+  sink->writer_ = std::thread([s = sink.get()] {
+    name_this_thread("as-sqlite");
+    s->writer_loop();
+  });
   log::info("sqlite sink opened", {{"path", config.path},
                                    {"retention", format_duration(config.retention)}});
   return sink;

@@ -24,6 +24,7 @@
 
 #include "auditship/common/log.h"
 #include "auditship/common/metrics.h"
+#include "auditship/common/thread_name.h"
 #include "auditship/tail/watcher.h"
 #include "tailed_file.h"
 
@@ -130,7 +131,10 @@ class FileTailerImpl final : public FileTailer {
         request_pump();
       });
     });
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      name_this_thread("as-tail");
+      run();
+    });
   }
 
   void stop() noexcept override {

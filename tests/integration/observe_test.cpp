@@ -128,6 +128,15 @@ TEST(Observe, MetricsMatchWhatWasShippedAndReadyFollowsTheBroker) {
   EXPECT_EQ(status_of(url + "/health"), 200);
   EXPECT_TRUE(eventually([&] { return status_of(url + "/ready") == 200; }, seconds(10)));
 
+  // `top -H` and `ps -L` tell the stages apart: each thread is named for its job.
+  std::multiset<std::string> threads;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(agent.process().pid()) + "/task")) {
+    std::string comm = read_file(task.path().string() + "/comm");
+    threads.insert(comm.substr(0, comm.find('\n')));
+  }
+  for (const char* name : {"as-tail", "as-work-0", "as-kafka-dr", "as-metrics"})
+    EXPECT_TRUE(threads.count(name)) << name << " is not among the agent's threads";
+
   expect_documented(url, "auditship_enrich_");  // enrichment is off here; the last test checks those
 
   // `auditship status` against the live agent.
