@@ -13,6 +13,7 @@
 // trigger looks at (no digit, letter, '@', '+', space, '-', '.', '(' or ')'), and every such
 // character comes from exactly one raw byte, so each condition that holds on the decoded text
 // also holds on the raw bytes.
+#include <cassert>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -71,15 +72,16 @@ class LineIndex {
  public:
   // Indexes `line`, which must stay valid while the index is used.
   void build(std::string_view line);
-  // The offset of the first '"', '\\' or control character at or after `from`, or the
-  // line's size. Inline: the JSON walk calls it once or more per string.
+  // The offset of the first '"', '\\' or control character at or after `from` (at most the
+  // line's size), or the line's size. Inline: the JSON walk calls it once or more per string.
+  // No bound checks: the byte at the line's size is a stop (a zero byte of the padding), so
+  // the answer for any `from` in range is at most the size.
   [[nodiscard]] std::size_t next_stop(std::size_t from) const {
+    assert(from <= line_.size());
     std::size_t w = from / 64;
-    if (w >= words_) return line_.size();
     std::uint64_t bits = stops_[w] & (~std::uint64_t{0} << (from % 64));
-    while (!bits) bits = stops_[++w];  // the zero byte at line_.size() is a stop
-    const std::size_t at = w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
-    return at < line_.size() ? at : line_.size();
+    while (!bits) bits = stops_[++w];
+    return w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits));
   }
   // Whether every byte of the line is ASCII (then it is valid UTF-8).
   [[nodiscard]] bool ascii() const { return ascii_; }
