@@ -154,10 +154,12 @@ Result<MetricsServerPtr> MetricsServer::start(const std::string& listen, std::ve
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return Error{"metrics server cannot listen on " + listen + ": " + ec.message()};
   impl->accept();
-  for (int i = 0; i < kThreads; ++i) impl->threads.emplace_back([io = &impl->io] {
+  for (int i = 0; i < kThreads; ++i) {
+    impl->threads.emplace_back([io = &impl->io] {
       name_this_thread("as-metrics");
       io->run();
     });
+  }
   MetricsServerPtr server(new MetricsServer(std::move(impl)));
   log::info("metrics server listening", {{"address", server->address()}});
   return server;

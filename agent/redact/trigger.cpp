@@ -613,11 +613,11 @@ void LineIndex::build(std::string_view line) {
   line_ = line;
   const std::size_t n = line.size();
   words_ = n / 64 + 1;  // bit n exists: next_stop() always finds a stop (a zero byte)
-  // Blocks whose loads stay inside the line are classified in place; the rest from a copy of
-  // the tail padded with zero bytes (a 32-byte load at a block's last chunk + 3).
-  const std::size_t in_place = n >= kClassifyReach ? std::min(words_, (n - kClassifyReach) / 64 + 1) : 0;
+  // Blocks whose loads stay inside the line are classified in place; the rest (at least the
+  // block holding byte n) from a copy of the tail padded with zero bytes.
+  const std::size_t in_place = n >= kClassifyReach ? (n - kClassifyReach) / 64 + 1 : 0;
   padded_.assign(line.substr(in_place * 64));
-  padded_.resize((words_ - in_place) * 64 + 32 + 3, '\0');
+  padded_.resize((words_ - in_place - 1) * 64 + kClassifyReach, '\0');
   // Whole vectors of hits; scratch planes: a zero word before word 0, and zero words after
   // the line up to one past the last vector (the hits stage reads w - 1 and w + 1). They only
   // grow, and only the words the previous line wrote past this one's are zeroed again: the
