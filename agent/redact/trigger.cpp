@@ -626,7 +626,7 @@ void LineIndex::build(std::string_view line) {
   if (digit_.size() < lanes + 2) {
     for (auto* m : {&digit_, &sep_, &upper_, &high_, &dot_, &plus_, &lit_}) m->resize(lanes + 2);
     hits_.resize(lanes);
-    stops_.resize(lanes + 1);
+    stops_.resize(lanes);
     non_ascii_.resize(lanes);
   }
   if (written_ > words_)
@@ -634,7 +634,6 @@ void LineIndex::build(std::string_view line) {
       std::fill(m->begin() + static_cast<std::ptrdiff_t>(words_ + 1),
                 m->begin() + static_cast<std::ptrdiff_t>(written_ + 1), 0);
   written_ = words_;
-  stops_[words_] = 0;  // next_stop() may read one word past the line
   const Planes planes{digit_.data() + 1, sep_.data() + 1,  upper_.data() + 1, high_.data() + 1, dot_.data() + 1,
                       plus_.data() + 1,  stops_.data(),    lit_.data() + 1,   non_ascii_.data()};
   const ClassifyFn classify_blocks = portable_ ? classify_portable : classify;
