@@ -66,9 +66,9 @@ int run_command(const Args& args) {
     return 1;
   }
   config::Config& config = *loaded;
-  // Memory kept for reuse while shipping. librdkafka allocates a message-set buffer and a
-  // zstd context (~1.4 MB) per set, and the tailer a read buffer per batch, many times a
-  // second. At glibc's default thresholds these were mmapped or trimmed and paged in again
+  // Memory kept for reuse while shipping. librdkafka allocates a message-set buffer per set
+  // (and its zstd contexts, which sink/zstd_context_pool.h now keeps), and the tailer a read
+  // buffer per batch, many times a second. At glibc's default thresholds these were mmapped or trimmed and paged in again
   // each time: about 8,000 page faults and 10 % of the agent's CPU per 200,000 records
   // (BENCHMARKS.md). They stay in the arena now, and the pipeline hands free memory back with
   // malloc_trim once it is idle (Pipeline::run). One arena for all threads: what one thread

@@ -25,6 +25,7 @@
 #include "auditship/redact/hash_key.h"
 #include "auditship/redact/redactor.h"
 #include "auditship/sink/sink_factory.h"
+#include "auditship/sink/zstd_context_pool.h"
 #include "auditship/tail/file_tailer.h"
 
 namespace auditship::pipeline {
@@ -262,8 +263,9 @@ class AgentPipeline final : public Pipeline {
   }
 
   // The agent keeps freed buffers in glibc's arenas while it works (the thresholds set in
-  // cli/run_command.cpp): once nothing has been in flight for a second they go back to the
-  // system, once per quiet spell. Every batch from the tailer to its last ack holds a lease,
+  // cli/run_command.cpp) and the zstd contexts librdkafka reuses (sink/zstd_context_pool.h):
+  // once nothing has been in flight for a second they go back to the system, once per quiet
+  // spell. Every batch from the tailer to its last ack holds a lease,
   // so an empty budget means no batch anywhere in the pipeline.
   void trim_when_idle() {
     if (budget_.used() != 0) {
@@ -274,6 +276,7 @@ class AgentPipeline final : public Pipeline {
     const auto now = Clock::now();
     if (!idle_since_) idle_since_ = now;
     if (!trimmed_ && now - *idle_since_ >= std::chrono::seconds(1)) {
+      sink::zstd_context_pool::release();
       ::malloc_trim(0);
       trimmed_ = true;
     }

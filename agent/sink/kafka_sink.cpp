@@ -11,6 +11,7 @@
 #include "auditship/common/metrics.h"
 #include "auditship/common/thread_name.h"
 #include "auditship/parse/dead_letter.h"
+#include "auditship/sink/zstd_context_pool.h"
 
 namespace auditship::sink {
 namespace {
@@ -169,6 +170,7 @@ KafkaSink::~KafkaSink() {
   if (topic_) rd_kafka_topic_destroy(topic_);
   if (dlq_) rd_kafka_topic_destroy(dlq_);
   if (rk_) rd_kafka_destroy(rk_);
+  zstd_context_pool::release();  // its broker threads are gone: nothing left to reuse them
 }
 
 void KafkaSink::poll_loop() {
