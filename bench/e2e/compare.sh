@@ -1,7 +1,8 @@
 #!/bin/bash
 # A/B (or A/B/C...) of agent variants end to end: one auditship-e2e run of each arm in turn,
 # N rounds, so the machine's drift hits every arm alike; prints each arm's median records/s,
-# CPU µs per record and peak RSS of the restarted agent (the `auditship-warm` subject).
+# CPU µs per record and peak RSS of the restarted agent (the `auditship-warm` subject), and
+# each arm against the first paired by round (median ratio and difference, rounds it won).
 #
 #   bench/e2e/compare.sh [-n ROUNDS] [-r RECORDS] ARM...
 #   ARM = "BINARY|ENV|YAML|PROPERTIES[|KAFKA]" (empty fields allowed; KAFKA is one more key of
@@ -47,11 +48,23 @@ for ((round = 1; round <= rounds; round++)); do
 done
 
 median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+column() { awk -v a="$1" -v c="$2" '$1 == a {print $c}' "$results"; }
+# Each round's figure for arm $1 against arm 0's in the same round, combined by awk's $3.
+paired() { paste <(column "$1" "$2") <(column 0 "$2") | awk "{print $3}"; }
 arm=0
 for spec in "$@"; do
-  rps=$(awk -v a=$arm '$1 == a {print $2}' "$results" | median)
-  cpu=$(awk -v a=$arm '$1 == a {print $3}' "$results" | median)
-  rss=$(awk -v a=$arm '$1 == a {print $4}' "$results" | median)
+  rps=$(column $arm 2 | median)
+  cpu=$(column $arm 3 | median)
+  rss=$(column $arm 4 | median)
   printf 'arm %d: %8.0f records/s  %5.2f µs/record  %5.1f MB  (%s)\n' $arm "$rps" "$cpu" "$rss" "$spec"
   arm=$((arm + 1))
+done
+# Paired by round, so drift of the machine between rounds cancels: the median of the per-round
+# differences, and in how many rounds the arm used less CPU than arm 0.
+for ((arm = 1; arm < $#; arm++)); do
+  ratio=$(paired $arm 2 '$1 / $2' | median)
+  delta=$(paired $arm 3 '$1 - $2' | median)
+  less=$(paired $arm 3 '$1 < $2' | awk '{n += $1} END {print n}')
+  printf 'arm %d against arm 0, by round: records/s %.3f×, CPU %+.2f µs/record, less CPU in %d of %d rounds\n' \
+    $arm "$ratio" "$delta" "$less" "$rounds"
 done
