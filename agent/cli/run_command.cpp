@@ -67,14 +67,14 @@ int run_command(const Args& args) {
   }
   config::Config& config = *loaded;
   // Memory kept for reuse while shipping. librdkafka allocates a message-set buffer per set
-  // (and its zstd contexts, which sink/zstd_context_pool.h now keeps), and the tailer a read
-  // buffer per batch, many times a second. At glibc's default thresholds these were mmapped or trimmed and paged in again
-  // each time: about 8,000 page faults and 10 % of the agent's CPU per 200,000 records
-  // (BENCHMARKS.md). They stay in the arena now, and the pipeline hands free memory back with
-  // malloc_trim once it is idle (Pipeline::run). One arena for all threads: what one thread
-  // frees another reuses, so peak RSS follows the memory bound rather than the thread count
-  // (librdkafka runs a thread per broker); two arenas cost 1.4-2 MB more for
-  // at most 3 % more records/s.
+  // (and a zstd context, which sink/zstd_context_pool.h now keeps), and the tailer a read
+  // buffer per batch, many times a second. At glibc's default thresholds these were mmapped
+  // or trimmed and paged in again each time: about 8,000 page faults and 10 % of the agent's
+  // CPU per 200,000 records (BENCHMARKS.md). They stay in the arena now, and the pipeline
+  // hands free memory back with malloc_trim once it is idle (Pipeline::run). One arena for
+  // all threads: what one thread frees another reuses, so peak RSS follows the memory bound
+  // rather than the thread count (librdkafka runs a thread per broker); two arenas cost
+  // 1.4-2 MB more for at most 3 % more records/s.
   mallopt(M_ARENA_MAX, 1);
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   mallopt(M_TRIM_THRESHOLD, 16 << 20);

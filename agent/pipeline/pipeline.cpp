@@ -265,8 +265,8 @@ class AgentPipeline final : public Pipeline {
   // The agent keeps freed buffers in glibc's arenas while it works (the thresholds set in
   // cli/run_command.cpp) and the zstd contexts librdkafka reuses (sink/zstd_context_pool.h):
   // once nothing has been in flight for a second they go back to the system, once per quiet
-  // spell. Every batch from the tailer to its last ack holds a lease,
-  // so an empty budget means no batch anywhere in the pipeline.
+  // spell. Every batch from the tailer to its last ack holds a lease, so an empty budget
+  // means no batch anywhere in the pipeline.
   void trim_when_idle() {
     if (budget_.used() != 0) {
       idle_since_.reset();

@@ -3,7 +3,6 @@
 #include <zstd.h>
 
 #include <array>
-#include <atomic>
 #include <mutex>
 
 namespace auditship::sink::zstd_context_pool {
@@ -12,11 +11,11 @@ namespace {
 constexpr std::size_t kMaxKept = 2;
 
 struct Pool {
-  std::mutex mutex;
+  std::mutex mutex;  // guards all below
   std::array<ZSTD_CCtx*, kMaxKept> kept{};
   std::size_t size = 0;
-  std::atomic<std::uint64_t> created{0};
-  std::atomic<std::uint64_t> reused{0};
+  std::uint64_t created = 0;
+  std::uint64_t reused = 0;
 };
 
 // Never destroyed: a librdkafka thread may still free a context while the process exits.
@@ -30,7 +29,7 @@ Pool& pool() {
 Counts counts() {
   Pool& p = pool();
   std::lock_guard lock(p.mutex);
-  return {p.created.load(), p.reused.load(), p.size};
+  return {p.created, p.reused, p.size};
 }
 
 void release() {
@@ -56,11 +55,11 @@ extern "C" ZSTD_CStream* ZSTD_createCStream(void) {
   {
     std::lock_guard lock(p.mutex);
     if (p.size > 0) {
-      p.reused.fetch_add(1, std::memory_order_relaxed);
+      ++p.reused;
       return p.kept[--p.size];
     }
+    ++p.created;
   }
-  p.created.fetch_add(1, std::memory_order_relaxed);
   return ZSTD_createCCtx();
 }
 
