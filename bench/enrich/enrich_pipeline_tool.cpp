@@ -95,7 +95,7 @@ double percentile(std::vector<double> v, double p) {
 }
 
 RunResult run_once(const std::string& agent, const std::string& mode, double rate, int seconds, int warmup,
-                   int latency_ms, const std::string& extra_yaml, int tick_ms) {
+                   int latency_ms, const std::string& extra_yaml, const std::string& kafka_yaml, int tick_ms) {
   auto broker = sink::EmbeddedBroker::start(1, 16, {"openrouter-audit", "openrouter-audit-dlq"});
   if (!broker) throw std::runtime_error(broker.error());
   FakeServerOptions fo;
@@ -106,6 +106,7 @@ RunResult run_once(const std::string& agent, const std::string& mode, double rat
   const std::string log_file = dir.file("logs/app.jsonl");
   std::string yaml = "sources:\n  - path: \"" + dir.file("logs") + "/*.jsonl\"\nstate_dir: \"" + dir.file("state") +
                      "\"\nkafka:\n  brokers: \"" + (*broker)->bootstrap() + "\"\n";
+  if (!kafka_yaml.empty()) yaml += "  " + kafka_yaml + "\n";
   if (mode != "off")
     // max_rps above the offered rate: this measures CPU, not the rate limit.
     yaml += "enrich:\n  enabled: true\n  endpoint: \"" + server.url() + "\"\n  ca_file: \"" + server.ca_file() +
@@ -186,6 +187,7 @@ int main(int argc, char** argv) {
                      {"modes", 0, true, "comma-separated: off, hold, follow_up (default all three)"},
                      {"agent", 0, true, "auditship binary (default: next to this tool's build dir)"},
                      {"yaml", 0, true, "extra top-level YAML for the agent's config (e.g. 'pipeline: {batch_wait: 0ms}')"},
+                     {"kafka", 0, true, "one more key of the agent's kafka section (e.g. 'properties: {linger.ms: 5}')"},
                      {"tick-ms", 0, true, "the writer writes what is due every N ms, in one write (default 10; 1 at "
                                           "1,000 records/s is one write per record, like most loggers)"}});
   if (opts.exit_code()) return *opts.exit_code();
@@ -200,6 +202,7 @@ int main(int argc, char** argv) {
     if (!m.empty()) modes.push_back(m);
   const std::string agent = agent_path(opts.get("agent", ""));
   const std::string extra_yaml = opts.get("yaml", "");
+  const std::string kafka_yaml = opts.get("kafka", "");
   const int tick_ms = std::stoi(opts.get("tick-ms", "10"));
   if (tick_ms < 1) {
     std::fprintf(stderr, "--tick-ms must be at least 1\n");
@@ -214,7 +217,7 @@ int main(int argc, char** argv) {
   // Modes interleaved per run, so a noisy neighbour on the machine hits them alike.
   for (int run = 1; run <= runs; ++run) {
     for (const auto& mode : modes) {
-      RunResult r = run_once(agent, mode, rate, seconds, warmup, latency, extra_yaml, tick_ms);
+      RunResult r = run_once(agent, mode, rate, seconds, warmup, latency, extra_yaml, kafka_yaml, tick_ms);
       const double c = r.cpu_s / r.window_s;
       cores[mode].push_back(c);
       p50s[mode].push_back(percentile(r.latency_ms, 0.5));
